@@ -1,0 +1,1630 @@
+/*
+ * ike_sa: IKEv2 initiator core (RFC 7296). See ike_sa.h for the contract.
+ *
+ * Every datagram is copied into sa->rx, parsed (ikev2_pld) into facts, and
+ * only then acted on. Anything that does not verify is dropped and counted,
+ * and the retransmission timer keeps running (reliability.md "Drop").
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "ike_sa.h"
+#include "ikev2.h"
+#include "ikev2_enc.h"
+#include "ikev2_pld.h"
+#include "kbuf.h"
+#include "kite.h"
+#include "log.h"
+
+#define IKE_MAX_INIT_RETRIES	5	/* COOKIE + INVALID_KE rounds (strongSwan MAX_RETRIES) */
+#define IKE_BUF			(IKEV2_MAX_MSG + 64)
+#define IKE_MAX_BACKOFF_MS	(60u * 1000u)
+
+struct ike_sa {
+	struct ike_params p;
+	uint8_t *psk;
+	const struct ike_ops *ops;
+	void *ctx;
+
+	enum ike_state state;
+	enum ike_fail fail;
+	char reason[256];
+
+	uint8_t spi_i[8], spi_r[8];
+
+	/* IKE_SA_INIT */
+	struct crypto_dh *dh;
+	uint16_t dh_group;
+	uint8_t ni[IKEV2_NONCE_LEN];
+	uint8_t nr[IKEV2_NONCE_MAX];
+	size_t nr_len;
+	uint8_t cookie[IKEV2_COOKIE_MAX];
+	size_t cookie_len;
+	unsigned init_retries;
+	int natd_sent;
+
+	/* negotiated */
+	uint16_t encr, encr_bits, prf, integ;
+	size_t prf_len;
+	uint8_t sk_d[CRYPTO_MAX_PRF_LEN], sk_pi[CRYPTO_MAX_PRF_LEN], sk_pr[CRYPTO_MAX_PRF_LEN];
+	struct crypto_aead *sk_out, *sk_in;
+	uint64_t iv_ctr;
+	char proposal[128];
+	int natt, nat_local, nat_remote, peer_mobike;
+
+	/* RealMessage1 / RealMessage2 for AUTH (RFC 7296 2.15) */
+	uint8_t *msg1;
+	size_t msg1_len;
+	uint8_t *msg2;
+	size_t msg2_len;
+
+	/* our outstanding request (window 1) */
+	uint8_t req[IKE_BUF];
+	size_t req_len;
+	int req_active;
+	int req_natt;
+	uint8_t req_exch;
+	uint32_t req_msgid;
+	unsigned req_tries;
+	uint64_t req_deadline;
+	uint32_t msgid_next;
+	/* an unauthenticated error notify seen while waiting (RFC 7296 2.21.1) */
+	int pending_fail;
+	enum ike_fail pending_code;
+	char pending_reason[200];
+
+	/* requests from the gateway */
+	uint32_t peer_msgid_next;
+	uint8_t resp[IKE_BUF];
+	size_t resp_len;
+	int resp_valid;
+	int resp_natt;
+
+	/* CHILD SA */
+	uint32_t child_spi_in;
+	struct child_sa child;
+	struct ike_cfg_result cfg;
+
+	struct ike_stats st;
+	uint8_t rx[IKE_BUF];
+	uint8_t work[IKE_BUF];
+};
+
+static void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason);
+
+const char *ike_state_name(enum ike_state st)
+{
+	switch (st) {
+	case IKE_STATE_IDLE: return "idle";
+	case IKE_STATE_INIT_SENT: return "connecting";
+	case IKE_STATE_AUTH_SENT: return "connecting";
+	case IKE_STATE_ESTABLISHED: return "established";
+	case IKE_STATE_DELETING: return "deleting";
+	case IKE_STATE_DOWN: return "down";
+	}
+	return "unknown";
+}
+
+/* ---- identities ---- */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ike_id_parse(const char *s, uint8_t *type, uint8_t *out, size_t *len, size_t cap)
+{
+	const char *hex = NULL;
+	size_t n;
+
+	if (!s || !*s)
+		return KITE_ERR_INVAL;
+	if (strncmp(s, "keyid:", 6) == 0)
+		hex = s + 6;
+	else if (strncmp(s, "@#", 2) == 0)
+		hex = s + 2;
+	if (hex) {
+		size_t hl = strlen(hex);
+
+		if (hl == 0 || hl % 2 || hl / 2 > cap)
+			return KITE_ERR_INVAL;
+		for (n = 0; n < hl / 2; n++) {
+			int hi = hexval(hex[2 * n]), lo = hexval(hex[2 * n + 1]);
+
+			if (hi < 0 || lo < 0)
+				return KITE_ERR_INVAL;
+			out[n] = (uint8_t)(hi << 4 | lo);
+		}
+		*type = IKEV2_ID_KEY_ID;
+		*len = n;
+		return 0;
+	}
+	if (cap >= 16 && inet_pton(AF_INET, s, out) == 1) {
+		*type = IKEV2_ID_IPV4_ADDR;
+		*len = 4;
+		return 0;
+	}
+	if (cap >= 16 && inet_pton(AF_INET6, s, out) == 1) {
+		*type = IKEV2_ID_IPV6_ADDR;
+		*len = 16;
+		return 0;
+	}
+	if (s[0] == '@') {
+		s++;
+		*type = IKEV2_ID_FQDN;
+	} else if (strchr(s, '@')) {
+		*type = IKEV2_ID_RFC822_ADDR;
+	} else {
+		*type = IKEV2_ID_FQDN;
+	}
+	n = strlen(s);
+	if (n == 0 || n > cap)
+		return KITE_ERR_INVAL;
+	memcpy(out, s, n);
+	*len = n;
+	return 0;
+}
+
+const char *ike_id_str(uint8_t type, const uint8_t *data, size_t len, char *buf, size_t buflen)
+{
+	size_t i, o;
+
+	if (!buflen)
+		return buf;
+	buf[0] = '\0';
+	switch (type) {
+	case IKEV2_ID_IPV4_ADDR:
+		if (len == 4)
+			inet_ntop(AF_INET, data, buf, (socklen_t)buflen);
+		return buf;
+	case IKEV2_ID_IPV6_ADDR:
+		if (len == 16)
+			inet_ntop(AF_INET6, data, buf, (socklen_t)buflen);
+		return buf;
+	case IKEV2_ID_FQDN:
+	case IKEV2_ID_RFC822_ADDR:
+		for (i = 0, o = 0; i < len && o + 1 < buflen; i++)
+			buf[o++] = (data[i] >= 0x20 && data[i] < 0x7f) ? (char)data[i] : '?';
+		buf[o] = '\0';
+		return buf;
+	default:
+		o = (size_t)snprintf(buf, buflen, "%s:", type == IKEV2_ID_KEY_ID ? "keyid" : "id");
+		for (i = 0; i < len && o + 3 < buflen; i++, o += 2)
+			snprintf(buf + o, buflen - o, "%02x", data[i]);
+		return buf;
+	}
+}
+
+/* ---- helpers ---- */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static const char *encr_str(uint16_t encr, uint16_t bits, char *buf, size_t len)
+{
+	switch (encr) {
+	case IKEV2_ENCR_AES_GCM_16:
+		snprintf(buf, len, "AES_GCM_16_%u", bits);
+		break;
+	case IKEV2_ENCR_AES_CBC:
+		snprintf(buf, len, "AES_CBC_%u", bits);
+		break;
+	case IKEV2_ENCR_CHACHA20_POLY1305:
+		snprintf(buf, len, "CHACHA20_POLY1305");
+		break;
+	default:
+		snprintf(buf, len, "ENCR_%u", encr);
+	}
+	return buf;
+}
+
+static const char *integ_str(uint16_t integ)
+{
+	switch (integ) {
+	case IKEV2_INTEG_HMAC_SHA2_256_128: return "HMAC_SHA2_256_128";
+	case IKEV2_INTEG_HMAC_SHA2_384_192: return "HMAC_SHA2_384_192";
+	case IKEV2_INTEG_HMAC_SHA2_512_256: return "HMAC_SHA2_512_256";
+	}
+	return "INTEG_?";
+}
+
+static const char *prf_str(uint16_t prf)
+{
+	switch (prf) {
+	case IKEV2_PRF_HMAC_SHA2_256: return "PRF_HMAC_SHA2_256";
+	case IKEV2_PRF_HMAC_SHA2_384: return "PRF_HMAC_SHA2_384";
+	case IKEV2_PRF_HMAC_SHA2_512: return "PRF_HMAC_SHA2_512";
+	}
+	return "PRF_?";
+}
+
+static const char *dh_str(uint16_t dh)
+{
+	switch (dh) {
+	case IKEV2_DH_MODP_2048: return "MODP_2048";
+	case IKEV2_DH_MODP_3072: return "MODP_3072";
+	case IKEV2_DH_ECP_256: return "ECP_256";
+	case IKEV2_DH_ECP_384: return "ECP_384";
+	case IKEV2_DH_CURVE25519: return "CURVE_25519";
+	}
+	return "DH_?";
+}
+
+/* Fail the SA: remember why and go DOWN (no message is sent). */
+static void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sa->state == IKE_STATE_DOWN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sa->reason, sizeof(sa->reason), fmt, ap);
+	va_end(ap);
+	sa->fail = why;
+	sa->req_active = 0;
+	ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
+}
+
+static void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason)
+{
+	if (sa->state == st)
+		return;
+	log_debug("%s -> %s%s%s", ike_state_name(sa->state), ike_state_name(st),
+		  reason ? ": " : "", reason ? reason : "");
+	sa->state = st;
+	if (sa->ops->state)
+		sa->ops->state(sa->ctx, sa, st, reason);
+}
+
+static int ike_send_raw(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt)
+{
+	sa->st.tx_msgs++;
+	return sa->ops->send(sa->ctx, buf, len, natt);
+}
+
+static uint64_t ike_backoff(const struct ike_sa *sa, unsigned tries)
+{
+	uint64_t t = sa->p.prof->retransmit_timeout_ms ? sa->p.prof->retransmit_timeout_ms : 1000;
+
+	while (tries-- && t < IKE_MAX_BACKOFF_MS)
+		t *= 2;
+	return t < IKE_MAX_BACKOFF_MS ? t : IKE_MAX_BACKOFF_MS;
+}
+
+/* Send sa->req as a new request and arm the retransmission timer. */
+static int ike_req_send(struct ike_sa *sa, uint64_t now)
+{
+	sa->req_active = 1;
+	sa->req_tries = 0;
+	sa->pending_fail = 0;
+	sa->req_deadline = now + ike_backoff(sa, 0);
+	return ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+}
+
+/* ---- NAT detection (RFC 7296 2.23) ---- */
+
+static int natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
+		     const struct sockaddr_storage *ss, uint8_t out[20])
+{
+	uint8_t buf[16 + 16 + 2];
+	size_t n = 0;
+
+	memcpy(buf, spi_i, 8);
+	memcpy(buf + 8, spi_r, 8);
+	n = 16;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		memcpy(buf + n, &s4->sin_addr, 4);
+		n += 4;
+		memcpy(buf + n, &s4->sin_port, 2);
+		n += 2;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(buf + n, &s6->sin6_addr, 16);
+		n += 16;
+		memcpy(buf + n, &s6->sin6_port, 2);
+		n += 2;
+	} else {
+		return KITE_ERR_INVAL;
+	}
+	return crypto_sha1(buf, n, NULL, 0, out);
+}
+
+/* ---- IKE_SA_INIT ---- */
+
+static size_t build_ike_proposals(const struct ike_sa *sa, struct ike_proposal *pr, size_t max)
+{
+	const struct kite_profile *prof = sa->p.prof;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < prof->n_ike && n < max; i++) {
+		const struct kite_proposal *kp = &prof->ike[i];
+		struct ike_proposal *p = &pr[n];
+		unsigned x = 0;
+
+		memset(p, 0, sizeof(*p));
+		p->num = (uint8_t)(n + 1);
+		p->proto = IKEV2_PROTO_IKE;
+		for (unsigned j = 0; j < kp->n_encr && x < IKE_MAX_TRANSFORMS; j++)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_ENCR, kp->encr[j],
+							     kp->encr_bits[j] };
+		for (unsigned j = 0; j < kp->n_prf && x < IKE_MAX_TRANSFORMS; j++)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_PRF, kp->prf[j], 0 };
+		for (unsigned j = 0; j < kp->n_integ && x < IKE_MAX_TRANSFORMS; j++)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_INTEG, kp->integ[j], 0 };
+		for (unsigned j = 0; j < kp->n_dh && x < IKE_MAX_TRANSFORMS; j++)
+			if (crypto_dh_supported(kp->dh[j]))
+				p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_DH, kp->dh[j], 0 };
+		p->n_xf = (uint8_t)x;
+		n++;
+	}
+	return n;
+}
+
+static size_t build_esp_proposals(const struct ike_sa *sa, struct ike_proposal *pr, size_t max)
+{
+	const struct kite_profile *prof = sa->p.prof;
+	size_t n = 0;
+	uint32_t spi = htonl(sa->child_spi_in);
+
+	for (unsigned i = 0; i < prof->n_esp && n < max; i++) {
+		const struct kite_proposal *kp = &prof->esp[i];
+		struct ike_proposal *p = &pr[n];
+		unsigned x = 0;
+
+		memset(p, 0, sizeof(*p));
+		p->num = (uint8_t)(n + 1);
+		p->proto = IKEV2_PROTO_ESP;
+		p->spi_size = 4;
+		memcpy(p->spi, &spi, 4);
+		for (unsigned j = 0; j < kp->n_encr && x < IKE_MAX_TRANSFORMS; j++)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_ENCR, kp->encr[j],
+							     kp->encr_bits[j] };
+		for (unsigned j = 0; j < kp->n_integ && x < IKE_MAX_TRANSFORMS; j++)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_INTEG, kp->integ[j], 0 };
+		/* No DH in IKE_AUTH: the first CHILD SA uses the IKE SA's key exchange (RFC 7296 1.2). */
+		if (kp->esn != 1 && x < IKE_MAX_TRANSFORMS)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_ESN, IKEV2_ESN_NO, 0 };
+		if (kp->esn >= 1 && x < IKE_MAX_TRANSFORMS)
+			p->xf[x++] = (struct ike_transform){ IKEV2_XFORM_ESN, IKEV2_ESN_YES, 0 };
+		p->n_xf = (uint8_t)x;
+		n++;
+	}
+	return n;
+}
+
+/* The DH group kite sends a KE for first: the first group of the first proposal. */
+static uint16_t first_dh_group(const struct ike_sa *sa)
+{
+	const struct kite_profile *prof = sa->p.prof;
+
+	for (unsigned i = 0; i < prof->n_ike; i++)
+		for (unsigned j = 0; j < prof->ike[i].n_dh; j++)
+			if (crypto_dh_supported(prof->ike[i].dh[j]))
+				return prof->ike[i].dh[j];
+	return 0;
+}
+
+static int group_offered(const struct ike_sa *sa, uint16_t group)
+{
+	const struct kite_profile *prof = sa->p.prof;
+
+	for (unsigned i = 0; i < prof->n_ike; i++)
+		for (unsigned j = 0; j < prof->ike[i].n_dh; j++)
+			if (prof->ike[i].dh[j] == group)
+				return crypto_dh_supported(group);
+	return 0;
+}
+
+static int ike_build_init(struct ike_sa *sa)
+{
+	struct ike_proposal props[KITE_MAX_PROPOSALS];
+	uint8_t pub[CRYPTO_MAX_DH_PUB], hash[20];
+	struct ike_hdr hdr;
+	struct ike_enc e;
+	size_t n, publen = sizeof(pub), len;
+	uint8_t zero[8] = { 0 };
+
+	if (crypto_dh_pub(sa->dh, pub, &publen) != 0)
+		return KITE_ERR_CRYPTO;
+	n = build_ike_proposals(sa, props, KITE_ARRAY_SIZE(props));
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(hdr.spi_i, sa->spi_i, 8);
+	hdr.version = IKEV2_VERSION;
+	hdr.exchange = IKEV2_EXCH_IKE_SA_INIT;
+	hdr.flags = IKEV2_FLAG_INITIATOR;
+	hdr.msgid = 0;
+	ikev2_enc_init(&e, sa->req, sizeof(sa->req), &hdr);
+	/* A COOKIE goes first (RFC 7296 2.6). */
+	if (sa->cookie_len)
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_COOKIE,
+				 sa->cookie, sa->cookie_len);
+	ikev2_enc_sa(&e, props, n);
+	ikev2_enc_ke(&e, sa->dh_group, pub, publen);
+	ikev2_enc_nonce(&e, sa->ni, sizeof(sa->ni));
+	if (natd_hash(sa->spi_i, zero, &sa->p.local, hash) == 0) {
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_NAT_DETECTION_SOURCE_IP,
+				 hash, 20);
+		if (natd_hash(sa->spi_i, zero, &sa->p.remote, hash) == 0)
+			ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0,
+					 IKEV2_N_NAT_DETECTION_DESTINATION_IP, hash, 20);
+		sa->natd_sent = 1;
+	}
+	if (ikev2_enc_finish(&e, &len) != 0 || !wbuf_ok(&e.w))
+		return KITE_ERR_INVAL;
+	sa->req_len = len;
+	sa->req_natt = 0;
+	sa->req_exch = IKEV2_EXCH_IKE_SA_INIT;
+	sa->req_msgid = 0;
+	/* RealMessage1 is the last IKE_SA_INIT request sent (with the cookie, if any). */
+	free(sa->msg1);
+	sa->msg1 = malloc(len);
+	if (!sa->msg1)
+		return KITE_ERR_NOMEM;
+	memcpy(sa->msg1, sa->req, len);
+	sa->msg1_len = len;
+	return 0;
+}
+
+static int ike_new_dh(struct ike_sa *sa, uint16_t group)
+{
+	crypto_dh_free(sa->dh);
+	sa->dh = crypto_dh_new(group);
+	if (!sa->dh)
+		return KITE_ERR_CRYPTO;
+	sa->dh_group = group;
+	return 0;
+}
+
+int ike_start(struct ike_sa *sa, uint64_t now)
+{
+	int r;
+
+	if (sa->state != IKE_STATE_IDLE)
+		return KITE_ERR_INVAL;
+	sa->dh_group = first_dh_group(sa);
+	if (!sa->dh_group) {
+		ike_fail(sa, IKE_FAIL_PROPOSAL, "no supported key exchange group in 'ike'");
+		return KITE_ERR_PROPOSAL;
+	}
+	if ((r = ike_new_dh(sa, sa->dh_group)) != 0 || (r = ike_build_init(sa)) != 0) {
+		ike_fail(sa, IKE_FAIL_INTERNAL, "cannot build IKE_SA_INIT: %s", kite_strerror(r));
+		return r;
+	}
+	ike_set_state(sa, IKE_STATE_INIT_SENT, NULL);
+	log_info("initiating IKE_SA_INIT (KE %s)", dh_str(sa->dh_group));
+	ike_req_send(sa, now);
+	return 0;
+}
+
+/* Find our proposal by number. */
+static const struct ike_proposal *our_proposal(const struct ike_proposal *ours, size_t n, uint8_t num)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ours[i].num == num)
+			return &ours[i];
+	return NULL;
+}
+
+static int xf_offered(const struct ike_proposal *p, const struct ike_transform *t)
+{
+	for (unsigned i = 0; i < p->n_xf; i++)
+		if (p->xf[i].type == t->type && p->xf[i].id == t->id &&
+		    p->xf[i].key_bits == t->key_bits)
+			return 1;
+	return 0;
+}
+
+struct chosen {
+	uint16_t encr, encr_bits, prf, integ, dh, esn;
+	int has_prf, has_integ, has_dh, has_esn;
+	uint8_t spi[8];
+	uint8_t spi_size;
+};
+
+/*
+ * Verify the single proposal the gateway chose against what we offered: one
+ * proposal, each transform type once, every transform one we offered in that
+ * proposal (downgrade guard, RFC 7296 2.7 / reliability.md C21).
+ */
+static int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, size_t n_ours,
+			uint8_t proto, struct chosen *c, char *why, size_t whylen)
+{
+	struct ike_proposal got[2];
+	const struct ike_proposal *mine;
+	size_t n = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (ikev2_pld_parse_sa(sa_pld, got, KITE_ARRAY_SIZE(got), &n) != 0 || n != 1) {
+		snprintf(why, whylen, "gateway's SA payload must hold exactly one proposal");
+		return KITE_ERR_PARSE;
+	}
+	mine = our_proposal(ours, n_ours, got[0].num);
+	if (!mine || got[0].proto != proto) {
+		snprintf(why, whylen, "gateway chose proposal #%u which kite did not offer", got[0].num);
+		return KITE_ERR_PROPOSAL;
+	}
+	if (proto == IKEV2_PROTO_ESP) {
+		if (got[0].spi_size != 4) {
+			snprintf(why, whylen, "gateway's ESP SPI has %u bytes", got[0].spi_size);
+			return KITE_ERR_PARSE;
+		}
+	} else if (got[0].spi_size != 0) {
+		snprintf(why, whylen, "SPI in IKE proposal of an IKE_SA_INIT response");
+		return KITE_ERR_PARSE;
+	}
+	memcpy(c->spi, got[0].spi, sizeof(c->spi));
+	c->spi_size = got[0].spi_size;
+	for (unsigned i = 0; i < got[0].n_xf; i++) {
+		const struct ike_transform *t = &got[0].xf[i];
+		int dup = 0;
+
+		if (!xf_offered(mine, t)) {
+			snprintf(why, whylen, "gateway chose a transform kite did not offer (type %u id %u)",
+				 t->type, t->id);
+			return KITE_ERR_PROPOSAL;
+		}
+		switch (t->type) {
+		case IKEV2_XFORM_ENCR:
+			dup = c->encr != 0;
+			c->encr = t->id;
+			c->encr_bits = t->key_bits;
+			break;
+		case IKEV2_XFORM_PRF:
+			dup = c->has_prf;
+			c->has_prf = 1;
+			c->prf = t->id;
+			break;
+		case IKEV2_XFORM_INTEG:
+			dup = c->has_integ;
+			c->has_integ = 1;
+			c->integ = t->id;
+			break;
+		case IKEV2_XFORM_DH:
+			dup = c->has_dh;
+			c->has_dh = 1;
+			c->dh = t->id;
+			break;
+		case IKEV2_XFORM_ESN:
+			dup = c->has_esn;
+			c->has_esn = 1;
+			c->esn = t->id;
+			break;
+		default:
+			dup = 1;
+		}
+		if (dup) {
+			snprintf(why, whylen, "gateway chose two transforms of type %u", t->type);
+			return KITE_ERR_PROPOSAL;
+		}
+	}
+	if (!c->encr) {
+		snprintf(why, whylen, "gateway's proposal has no encryption algorithm");
+		return KITE_ERR_PROPOSAL;
+	}
+	if (crypto_encr_is_aead(c->encr) ? (c->has_integ && c->integ != IKEV2_INTEG_NONE)
+					  : !c->has_integ) {
+		snprintf(why, whylen, "gateway's proposal combines %s with %s integrity",
+			 ikev2_encr_name(c->encr), c->has_integ ? "an" : "no");
+		return KITE_ERR_PROPOSAL;
+	}
+	if (proto == IKEV2_PROTO_IKE && (!c->has_prf || !c->has_dh || c->dh == IKEV2_DH_NONE)) {
+		snprintf(why, whylen, "gateway's IKE proposal lacks a %s", c->has_prf ? "DH group" : "PRF");
+		return KITE_ERR_PROPOSAL;
+	}
+	return 0;
+}
+
+/* SKEYSEED and the IKE SA keys (RFC 7296 2.14). */
+static int ike_derive_keys(struct ike_sa *sa, const uint8_t *gir, size_t gir_len)
+{
+	uint8_t skeyseed[CRYPTO_MAX_PRF_LEN], seed[IKEV2_NONCE_LEN + IKEV2_NONCE_MAX + 16];
+	uint8_t keymat[3 * CRYPTO_MAX_PRF_LEN + 2 * CRYPTO_MAX_KEY + 2 * 64];
+	size_t ekey = crypto_aead_enc_key_len(sa->encr, sa->encr_bits);
+	size_t akey = crypto_encr_is_aead(sa->encr) ? 0 : crypto_aead_integ_key_len(sa->integ);
+	size_t pl = crypto_prf_len(sa->prf), need, off = 0, slen = 0;
+	int r = KITE_ERR_CRYPTO;
+
+	if (!ekey || !pl || (!crypto_encr_is_aead(sa->encr) && !akey))
+		return KITE_ERR_UNSUPPORTED;
+	sa->prf_len = pl;
+	memcpy(seed, sa->ni, sizeof(sa->ni));
+	slen = sizeof(sa->ni);
+	memcpy(seed + slen, sa->nr, sa->nr_len);
+	slen += sa->nr_len;
+	/* SKEYSEED = prf(Ni | Nr, g^ir) */
+	if (crypto_prf(sa->prf, seed, slen, gir, gir_len, NULL, 0, skeyseed) != 0)
+		goto out;
+	memcpy(seed + slen, sa->spi_i, 8);
+	memcpy(seed + slen + 8, sa->spi_r, 8);
+	slen += 16;
+	/* {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) */
+	need = 3 * pl + 2 * akey + 2 * ekey;
+	if (need > sizeof(keymat))
+		goto out;
+	if (crypto_prf_plus(sa->prf, skeyseed, pl, seed, slen, keymat, need) != 0)
+		goto out;
+	memcpy(sa->sk_d, keymat, pl);
+	off = pl;
+	{
+		const uint8_t *ai = keymat + off, *ar = keymat + off + akey;
+		const uint8_t *ei = keymat + off + 2 * akey, *er = ei + ekey;
+
+		crypto_aead_free(sa->sk_out);
+		crypto_aead_free(sa->sk_in);
+		sa->sk_out = crypto_aead_new(sa->encr, sa->encr_bits, sa->integ, ei, akey ? ai : NULL);
+		sa->sk_in = crypto_aead_new(sa->encr, sa->encr_bits, sa->integ, er, akey ? ar : NULL);
+		off += 2 * akey + 2 * ekey;
+	}
+	memcpy(sa->sk_pi, keymat + off, pl);
+	memcpy(sa->sk_pr, keymat + off + pl, pl);
+	r = (sa->sk_out && sa->sk_in) ? 0 : KITE_ERR_CRYPTO;
+out:
+	crypto_wipe(skeyseed, sizeof(skeyseed));
+	crypto_wipe(keymat, sizeof(keymat));
+	return r;
+}
+
+static int ike_send_auth(struct ike_sa *sa, uint64_t now);
+
+static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t now)
+{
+	struct ike_proposal ours[KITE_MAX_PROPOSALS];
+	struct chosen c;
+	uint8_t gir[CRYPTO_MAX_DH_SECRET];
+	size_t gir_len = sizeof(gir), n_ours;
+	const struct ike_notify *nt;
+	char why[160];
+	int r;
+
+	/* COOKIE (RFC 7296 2.6): retry with it first, everything else the same. */
+	if ((nt = ikev2_msg_notify(m, IKEV2_N_COOKIE)) != NULL && !m->sa.p) {
+		if (ikev2_notify_check(nt) != 0)
+			goto drop;
+		if (++sa->init_retries > IKE_MAX_INIT_RETRIES) {
+			ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway keeps demanding cookies; giving up after %u rounds",
+				 IKE_MAX_INIT_RETRIES);
+			return;
+		}
+		memcpy(sa->cookie, nt->data.p, nt->data.len);
+		sa->cookie_len = nt->data.len;
+		log_info("gateway demands a COOKIE (%zu bytes); retrying IKE_SA_INIT", sa->cookie_len);
+		if (ike_build_init(sa) != 0) {
+			ike_fail(sa, IKE_FAIL_INTERNAL, "cannot rebuild IKE_SA_INIT");
+			return;
+		}
+		ike_req_send(sa, now);
+		return;
+	}
+	/* INVALID_KE_PAYLOAD (RFC 7296 1.2): retry with the requested group, same proposals. */
+	if ((nt = ikev2_msg_notify(m, IKEV2_N_INVALID_KE_PAYLOAD)) != NULL && !m->sa.p) {
+		uint16_t g;
+
+		if (ikev2_notify_check(nt) != 0)
+			goto drop;
+		g = (uint16_t)(nt->data.p[0] << 8 | nt->data.p[1]);
+		if (!group_offered(sa, g) || g == sa->dh_group) {
+			/* Unauthenticated: wait for a genuine answer until the next timeout. */
+			sa->pending_fail = 1;
+			sa->pending_code = IKE_FAIL_PROPOSAL;
+			snprintf(sa->pending_reason, sizeof(sa->pending_reason),
+				 "gateway asks for key exchange group %s (%u), which 'ike' does not offer",
+				 ikev2_dh_name(g), g);
+			log_info("INVALID_KE_PAYLOAD asks for %s, not offered", ikev2_dh_name(g));
+			return;
+		}
+		if (++sa->init_retries > IKE_MAX_INIT_RETRIES) {
+			ike_fail(sa, IKE_FAIL_PROTOCOL, "too many INVALID_KE_PAYLOAD/COOKIE rounds");
+			return;
+		}
+		log_info("gateway answered INVALID_KE_PAYLOAD: retrying with %s", dh_str(g));
+		if (ike_new_dh(sa, g) != 0 || ike_build_init(sa) != 0) {
+			ike_fail(sa, IKE_FAIL_INTERNAL, "cannot rebuild IKE_SA_INIT for group %u", g);
+			return;
+		}
+		ike_req_send(sa, now);
+		return;
+	}
+	/* Other errors are unauthenticated (RFC 7296 2.21.1): remember, keep waiting briefly. */
+	for (unsigned i = 0; i < m->n_notify; i++) {
+		if (m->notify[i].type <= IKEV2_N_ERROR_MAX && !m->sa.p) {
+			sa->pending_fail = 1;
+			sa->pending_code = m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
+					   IKE_FAIL_PROPOSAL : IKE_FAIL_PROTOCOL;
+			snprintf(sa->pending_reason, sizeof(sa->pending_reason),
+				 "gateway refused IKE_SA_INIT with %s%s",
+				 ikev2_notify_name(m->notify[i].type),
+				 m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
+				 ": none of the 'ike' proposals is acceptable to it" : "");
+			log_info("%s (unauthenticated; waiting for another answer)", sa->pending_reason);
+			return;
+		}
+	}
+	if (!m->sa.p || !m->ke.p || !m->nonce.p) {
+		log_debug("IKE_SA_INIT response without %s", !m->sa.p ? "SA" : !m->ke.p ? "KE" : "Nr");
+		goto drop;
+	}
+	if (!memcmp(m->hdr.spi_r, (uint8_t[8]){ 0 }, 8)) {
+		log_debug("IKE_SA_INIT response with SPIr 0");
+		goto drop;
+	}
+	n_ours = build_ike_proposals(sa, ours, KITE_ARRAY_SIZE(ours));
+	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_IKE, &c, why, sizeof(why))) != 0) {
+		ike_fail(sa, IKE_FAIL_PROPOSAL, "%s", why);
+		return;
+	}
+	if (c.dh != sa->dh_group || m->ke_group != sa->dh_group) {
+		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway chose group %s but sent a KE for %s (kite sent %s)",
+			 dh_str(c.dh), dh_str(m->ke_group), dh_str(sa->dh_group));
+		return;
+	}
+	memcpy(sa->spi_r, m->hdr.spi_r, 8);
+	if (m->nonce.len > sizeof(sa->nr))
+		goto drop;
+	memcpy(sa->nr, m->nonce.p, m->nonce.len);
+	sa->nr_len = m->nonce.len;
+	if ((r = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, &gir_len)) != 0) {
+		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway's %s public value is invalid (%s)",
+			 dh_str(sa->dh_group), kite_strerror(r));
+		return;
+	}
+	sa->encr = c.encr;
+	sa->encr_bits = c.encr_bits;
+	sa->prf = c.prf;
+	sa->integ = c.has_integ ? c.integ : IKEV2_INTEG_NONE;
+	r = ike_derive_keys(sa, gir, gir_len);
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(sa->dh);
+	sa->dh = NULL;
+	if (r != 0) {
+		ike_fail(sa, IKE_FAIL_INTERNAL, "key derivation failed: %s", kite_strerror(r));
+		return;
+	}
+	{
+		char eb[32];
+
+		if (crypto_encr_is_aead(sa->encr))
+			snprintf(sa->proposal, sizeof(sa->proposal), "%s/%s/%s",
+				 encr_str(sa->encr, sa->encr_bits, eb, sizeof(eb)), prf_str(sa->prf),
+				 dh_str(sa->dh_group));
+		else
+			snprintf(sa->proposal, sizeof(sa->proposal), "%s/%s/%s/%s",
+				 encr_str(sa->encr, sa->encr_bits, eb, sizeof(eb)), integ_str(sa->integ),
+				 prf_str(sa->prf), dh_str(sa->dh_group));
+	}
+	/* NAT detection: mismatching hashes mean a NAT on that side. */
+	{
+		const struct ike_notify *src = ikev2_msg_notify(m, IKEV2_N_NAT_DETECTION_SOURCE_IP);
+		const struct ike_notify *dst = ikev2_msg_notify(m, IKEV2_N_NAT_DETECTION_DESTINATION_IP);
+		uint8_t h[20];
+
+		if (src && dst && ikev2_notify_check(src) == 0 && ikev2_notify_check(dst) == 0) {
+			sa->nat_remote = 1;
+			for (unsigned i = 0; i < m->n_notify; i++) {
+				if (m->notify[i].type == IKEV2_N_NAT_DETECTION_SOURCE_IP &&
+				    m->notify[i].data.len == 20 &&
+				    natd_hash(sa->spi_i, sa->spi_r, &sa->p.remote, h) == 0 &&
+				    !memcmp(h, m->notify[i].data.p, 20))
+					sa->nat_remote = 0;
+			}
+			sa->nat_local = !(natd_hash(sa->spi_i, sa->spi_r, &sa->p.local, h) == 0 &&
+					  !memcmp(h, dst->data.p, 20));
+			/* Both sides support NAT-T: float to 4500 (RFC 7296 2.23; RFC 4555 3.3). */
+			sa->natt = 1;
+			if (sa->nat_local || sa->nat_remote)
+				log_info("NAT detected (%s%s%s)", sa->nat_local ? "in front of kite" : "",
+					 sa->nat_local && sa->nat_remote ? ", " : "",
+					 sa->nat_remote ? "in front of the gateway" : "");
+		}
+	}
+	/* RealMessage2 */
+	free(sa->msg2);
+	sa->msg2 = malloc(m->raw.len);
+	if (!sa->msg2) {
+		ike_fail(sa, IKE_FAIL_INTERNAL, "out of memory");
+		return;
+	}
+	memcpy(sa->msg2, m->raw.p, m->raw.len);
+	sa->msg2_len = m->raw.len;
+	sa->req_active = 0;
+	log_info("IKE_SA_INIT done: %s", sa->proposal);
+	if (ike_send_auth(sa, now) != 0)
+		ike_fail(sa, IKE_FAIL_INTERNAL, "cannot build IKE_AUTH");
+	return;
+drop:
+	sa->st.rx_dropped++;
+}
+
+/* ---- SK payload (RFC 7296 3.14) ---- */
+
+/*
+ * Build an encrypted message into out: header + SK{inner}. first is the inner
+ * chain's first payload type.
+ */
+static int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
+			uint8_t first, const uint8_t *inner, size_t inner_len,
+			uint8_t *out, size_t cap, size_t *out_len)
+{
+	size_t ivl = crypto_aead_iv_len(sa->sk_out), icvl = crypto_aead_icv_len(sa->sk_out);
+	size_t bl = crypto_aead_block_len(sa->sk_out), pad = 0, pt, total;
+	struct ike_hdr hdr;
+	struct ike_enc e;
+	size_t sk_off, len;
+
+	if (bl > 1)
+		pad = (bl - (inner_len + 1) % bl) % bl;
+	pt = inner_len + pad + 1;
+	total = IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN + ivl + pt + icvl;
+	if (total > cap || total > IKEV2_MAX_MSG)
+		return KITE_ERR_INVAL;
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(hdr.spi_i, sa->spi_i, 8);
+	memcpy(hdr.spi_r, sa->spi_r, 8);
+	hdr.version = IKEV2_VERSION;
+	hdr.exchange = exch;
+	hdr.flags = IKEV2_FLAG_INITIATOR | (response ? IKEV2_FLAG_RESPONSE : 0);
+	hdr.msgid = msgid;
+	ikev2_enc_init(&e, out, cap, &hdr);
+	sk_off = ikev2_enc_begin(&e, IKEV2_PLD_SK, 0);
+	/* The SK header's Next Payload is the first inner payload. */
+	wbuf_set_u8(&e.w, sk_off, first);
+	wbuf_reserve(&e.w, ivl + pt + icvl);
+	ikev2_enc_end(&e, sk_off);
+	if (ikev2_enc_finish(&e, &len) != 0 || !wbuf_ok(&e.w) || len != total)
+		return KITE_ERR_INVAL;
+	{
+		uint8_t *iv = out + sk_off + IKEV2_PLD_HDR_LEN;
+		uint8_t *p = iv + ivl;
+
+		if (crypto_encr_is_aead(sa->encr)) {
+			/* AEAD IVs must never repeat under a key (RFC 5282 3): a counter. */
+			put_be64(iv, ++sa->iv_ctr);
+		} else if (crypto_random(iv, ivl) != 0) {
+			return KITE_ERR_CRYPTO;
+		}
+		memcpy(p, inner, inner_len);
+		memset(p + inner_len, 0, pad);
+		p[inner_len + pad] = (uint8_t)pad;
+		if (crypto_aead_seal(sa->sk_out, iv, out, sk_off + IKEV2_PLD_HDR_LEN, p, pt,
+				     p + pt) != 0)
+			return KITE_ERR_CRYPTO;
+	}
+	*out_len = total;
+	return 0;
+}
+
+/*
+ * Decrypt m's SK payload in place (m->raw must be writable: it is sa->rx) and
+ * parse the inner chain. Returns KITE_ERR_VERIFY for a bad ICV (drop),
+ * KITE_ERR_PARSE for bad framing, or the inner parse result.
+ */
+static int ike_open_msg(struct ike_sa *sa, struct ike_msg *m)
+{
+	size_t ivl, icvl, bl, ctl;
+	uint8_t *body, *ct;
+	uint8_t padl;
+
+	if (!m->has_sk || m->is_skf || !sa->sk_in)
+		return KITE_ERR_PARSE;
+	ivl = crypto_aead_iv_len(sa->sk_in);
+	icvl = crypto_aead_icv_len(sa->sk_in);
+	bl = crypto_aead_block_len(sa->sk_in);
+	if (m->sk_body.len < ivl + icvl + 1)
+		return KITE_ERR_PARSE;
+	ctl = m->sk_body.len - ivl - icvl;
+	if (bl > 1 && ctl % bl)
+		return KITE_ERR_PARSE;
+	/* sk_body points into sa->rx, which we own. */
+	body = sa->rx + (m->sk_body.p - sa->rx);
+	ct = body + ivl;
+	if (crypto_aead_open(sa->sk_in, body, sa->rx, m->sk_off + IKEV2_PLD_HDR_LEN, ct, ctl,
+			     ct + ctl) != 0) {
+		sa->st.rx_bad_icv++;
+		return KITE_ERR_VERIFY;
+	}
+	padl = ct[ctl - 1];
+	if ((size_t)padl + 1 > ctl)
+		return KITE_ERR_PARSE;
+	return ikev2_pld_parse_inner(m, m->sk_first, ct, ctl - padl - 1);
+}
+
+/* ---- IKE_AUTH ---- */
+
+/* AUTH for PSK (RFC 7296 2.15): prf(prf(PSK, "Key Pad for IKEv2"), msg | nonce | prf(SK_p, ID)). */
+static int psk_auth(struct ike_sa *sa, const uint8_t *msg, size_t msg_len,
+		    const uint8_t *nonce, size_t nonce_len, const uint8_t *skp,
+		    const uint8_t *id_body, size_t id_len, uint8_t *out)
+{
+	static const char pad[] = "Key Pad for IKEv2";
+	uint8_t k[CRYPTO_MAX_PRF_LEN], macid[CRYPTO_MAX_PRF_LEN];
+	uint8_t *octets = NULL;
+	size_t n = msg_len + nonce_len + sa->prf_len;
+	int r = KITE_ERR_CRYPTO;
+
+	if ((octets = malloc(n)) == NULL)
+		return KITE_ERR_NOMEM;
+	if (crypto_prf(sa->prf, skp, sa->prf_len, id_body, id_len, NULL, 0, macid) != 0)
+		goto out;
+	memcpy(octets, msg, msg_len);
+	memcpy(octets + msg_len, nonce, nonce_len);
+	memcpy(octets + msg_len + nonce_len, macid, sa->prf_len);
+	if (crypto_prf(sa->prf, sa->psk, sa->p.psk_len, (const uint8_t *)pad, sizeof(pad) - 1,
+		       NULL, 0, k) != 0)
+		goto out;
+	if (crypto_prf(sa->prf, k, sa->prf_len, octets, n, NULL, 0, out) != 0)
+		goto out;
+	r = 0;
+out:
+	crypto_wipe(k, sizeof(k));
+	crypto_wipe(octets, n);
+	free(octets);
+	return r;
+}
+
+static int ike_send_auth(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_proposal esp[KITE_MAX_PROPOSALS];
+	struct ike_cfg_attr req[5];
+	struct ike_ts ts[2];
+	uint8_t idbody[4 + sizeof(sa->p.id)], auth[CRYPTO_MAX_PRF_LEN];
+	struct ike_enc e;
+	size_t n, len;
+	int r;
+
+	/* Our inbound CHILD SPI; 1..255 are reserved (RFC 4303 2.1). */
+	do {
+		if (crypto_random(&sa->child_spi_in, sizeof(sa->child_spi_in)) != 0)
+			return KITE_ERR_CRYPTO;
+	} while (sa->child_spi_in < 256);
+
+	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
+	ikev2_enc_id(&e, IKEV2_PLD_IDi, sa->p.id_type, sa->p.id, sa->p.id_len);
+	ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_INITIAL_CONTACT, NULL, 0);
+	if (sa->p.rid_type)
+		ikev2_enc_id(&e, IKEV2_PLD_IDr, sa->p.rid_type, sa->p.rid, sa->p.rid_len);
+	/* The ID payload body: type, 3 reserved bytes, data. */
+	idbody[0] = sa->p.id_type;
+	memset(idbody + 1, 0, 3);
+	memcpy(idbody + 4, sa->p.id, sa->p.id_len);
+	if ((r = psk_auth(sa, sa->msg1, sa->msg1_len, sa->nr, sa->nr_len, sa->sk_pi, idbody,
+			  4 + sa->p.id_len, auth)) != 0)
+		return r;
+	ikev2_enc_auth(&e, IKEV2_AUTH_SHARED_KEY_MIC, auth, sa->prf_len);
+	crypto_wipe(auth, sizeof(auth));
+	memset(req, 0, sizeof(req));
+	req[0].type = IKEV2_CFG_INTERNAL_IP4_ADDRESS;
+	req[1].type = IKEV2_CFG_INTERNAL_IP4_DNS;
+	req[2].type = IKEV2_CFG_INTERNAL_IP6_ADDRESS;
+	req[3].type = IKEV2_CFG_INTERNAL_IP6_DNS;
+	req[4].type = IKEV2_CFG_INTERNAL_DNS_DOMAIN;
+	ikev2_enc_cp(&e, IKEV2_CFG_REQUEST, req, 5);
+	n = build_esp_proposals(sa, esp, KITE_ARRAY_SIZE(esp));
+	ikev2_enc_sa(&e, esp, n);
+	memset(ts, 0, sizeof(ts));
+	ts[0].type = IKEV2_TS_IPV4_ADDR_RANGE;
+	ts[0].port_end = 65535;
+	memset(ts[0].end, 0xff, 4);
+	ts[1].type = IKEV2_TS_IPV6_ADDR_RANGE;
+	ts[1].port_end = 65535;
+	memset(ts[1].end, 0xff, 16);
+	ikev2_enc_ts(&e, IKEV2_PLD_TSi, ts, 2);
+	ikev2_enc_ts(&e, IKEV2_PLD_TSr, ts, 2);
+	if (sa->p.prof->mobike)
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
+	if (!wbuf_ok(&e.w))
+		return KITE_ERR_INVAL;
+	sa->msgid_next = 1;
+	if ((r = ike_seal_msg(sa, IKEV2_EXCH_IKE_AUTH, 0, sa->msgid_next, e.first, sa->work,
+			      e.w.len, sa->req, sizeof(sa->req), &len)) != 0)
+		return r;
+	crypto_wipe(sa->work, e.w.len);
+	sa->req_len = len;
+	sa->req_natt = sa->natt;
+	sa->req_exch = IKEV2_EXCH_IKE_AUTH;
+	sa->req_msgid = sa->msgid_next++;
+	ike_set_state(sa, IKE_STATE_AUTH_SENT, NULL);
+	ike_req_send(sa, now);
+	return 0;
+}
+
+static int id_matches(const struct ike_sa *sa, const struct ike_id *id)
+{
+	if (!sa->p.rid_type)
+		return 1;
+	return id->type == sa->p.rid_type && id->data.len == sa->p.rid_len &&
+	       !memcmp(id->data.p, sa->p.rid, sa->p.rid_len);
+}
+
+static void parse_cfg_reply(struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct ike_cfg_attr attrs[IKE_MAX_CFG_ATTR];
+	struct ike_cfg_result *c = &sa->cfg;
+	size_t n = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!m->cp.p || m->cp_type != IKEV2_CFG_REPLY)
+		return;
+	if (ikev2_pld_parse_cfg(m->cp, attrs, KITE_ARRAY_SIZE(attrs), &n) != 0) {
+		log_warn("ignoring a malformed configuration payload");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ike_view *v = &attrs[i].value;
+
+		switch (attrs[i].type) {
+		case IKEV2_CFG_INTERNAL_IP4_ADDRESS:
+			if (v->len == 4 && !c->has_vip4) {
+				memcpy(c->vip4, v->p, 4);
+				c->has_vip4 = 1;
+			}
+			break;
+		case IKEV2_CFG_INTERNAL_IP6_ADDRESS:
+			if (v->len == 17 && !c->has_vip6) {
+				memcpy(c->vip6, v->p, 16);
+				c->vip6_prefix = v->p[16] <= 128 ? v->p[16] : 128;
+				c->has_vip6 = 1;
+			}
+			break;
+		case IKEV2_CFG_INTERNAL_IP4_DNS:
+			if (v->len == 4 && c->n_dns4 < IKE_MAX_DNS)
+				memcpy(c->dns4[c->n_dns4++], v->p, 4);
+			break;
+		case IKEV2_CFG_INTERNAL_IP6_DNS:
+			if ((v->len == 16 || v->len == 17) && c->n_dns6 < IKE_MAX_DNS)
+				memcpy(c->dns6[c->n_dns6++], v->p, 16);
+			break;
+		case IKEV2_CFG_INTERNAL_DNS_DOMAIN: {
+			/* RFC 8598: a domain name; keep only host-name characters. */
+			size_t o = strlen(c->domains);
+
+			if (v->len == 0 || o + v->len + 2 > sizeof(c->domains))
+				break;
+			if (o)
+				c->domains[o++] = ' ';
+			for (size_t k = 0; k < v->len; k++) {
+				char ch = (char)v->p[k];
+
+				if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_')
+					c->domains[o++] = ch;
+			}
+			c->domains[o] = '\0';
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+static int ike_send_delete(struct ike_sa *sa, uint64_t now);
+
+/* The CHILD SA from the IKE_AUTH response (RFC 7296 1.2, 2.17). */
+static int ike_setup_child(struct ike_sa *sa, const struct ike_msg *m, char *why, size_t whylen)
+{
+	struct ike_proposal ours[KITE_MAX_PROPOSALS];
+	struct child_sa *ch = &sa->child;
+	struct chosen c;
+	uint8_t keymat[4 * 64], seed[IKEV2_NONCE_LEN + IKEV2_NONCE_MAX];
+	size_t n_ours, ek, ak, need;
+	int r;
+
+	for (unsigned i = 0; i < m->n_notify; i++) {
+		uint16_t t = m->notify[i].type;
+
+		if (t <= IKEV2_N_ERROR_MAX) {
+			snprintf(why, whylen, "gateway refused the tunnel (CHILD SA) with %s%s",
+				 ikev2_notify_name(t),
+				 t == IKEV2_N_NO_PROPOSAL_CHOSEN ? ": none of the 'esp' proposals is acceptable" :
+				 t == IKEV2_N_TS_UNACCEPTABLE ? ": traffic selectors not acceptable" :
+				 t == IKEV2_N_INTERNAL_ADDRESS_FAILURE ? ": no virtual IP available" : "");
+			return KITE_ERR_PROPOSAL;
+		}
+	}
+	if (!m->sa.p || !m->tsi.p || !m->tsr.p) {
+		snprintf(why, whylen, "gateway's IKE_AUTH response carries no CHILD SA");
+		return KITE_ERR_PROPOSAL;
+	}
+	n_ours = build_esp_proposals(sa, ours, KITE_ARRAY_SIZE(ours));
+	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_ESP, &c, why, whylen)) != 0)
+		return r;
+	if (c.has_dh) {
+		snprintf(why, whylen, "gateway put a DH group in the first CHILD SA");
+		return KITE_ERR_PROPOSAL;
+	}
+	memset(ch, 0, sizeof(*ch));
+	if (ikev2_pld_parse_ts(m->tsi, ch->tsi, IKE_MAX_TS, &ch->n_tsi) != 0 ||
+	    ikev2_pld_parse_ts(m->tsr, ch->tsr, IKE_MAX_TS, &ch->n_tsr) != 0 ||
+	    !ch->n_tsi || !ch->n_tsr) {
+		snprintf(why, whylen, "gateway's traffic selectors are malformed");
+		return KITE_ERR_PARSE;
+	}
+	ch->spi_in = sa->child_spi_in;
+	ch->spi_out = (uint32_t)c.spi[0] << 24 | (uint32_t)c.spi[1] << 16 | (uint32_t)c.spi[2] << 8 | c.spi[3];
+	ch->encr = c.encr;
+	ch->encr_bits = c.encr_bits;
+	ch->integ = c.has_integ ? c.integ : IKEV2_INTEG_NONE;
+	ch->esn = c.has_esn && c.esn == IKEV2_ESN_YES;
+	ek = crypto_aead_enc_key_len(ch->encr, ch->encr_bits);
+	ak = crypto_encr_is_aead(ch->encr) ? 0 : crypto_aead_integ_key_len(ch->integ);
+	if (!ek || ek > sizeof(ch->enc_in) || ak > sizeof(ch->integ_in)) {
+		snprintf(why, whylen, "ESP algorithm not supported");
+		return KITE_ERR_UNSUPPORTED;
+	}
+	/* KEYMAT = prf+(SK_d, Ni | Nr); initiator->responder keys first (RFC 7296 2.17). */
+	memcpy(seed, sa->ni, sizeof(sa->ni));
+	memcpy(seed + sizeof(sa->ni), sa->nr, sa->nr_len);
+	need = 2 * (ek + ak);
+	if (crypto_prf_plus(sa->prf, sa->sk_d, sa->prf_len, seed, sizeof(sa->ni) + sa->nr_len,
+			    keymat, need) != 0) {
+		snprintf(why, whylen, "CHILD SA key derivation failed");
+		return KITE_ERR_CRYPTO;
+	}
+	memcpy(ch->enc_out, keymat, ek);
+	memcpy(ch->integ_out, keymat + ek, ak);
+	memcpy(ch->enc_in, keymat + ek + ak, ek);
+	memcpy(ch->integ_in, keymat + 2 * ek + ak, ak);
+	ch->enc_len = ek;
+	ch->integ_len = ak;
+	crypto_wipe(keymat, sizeof(keymat));
+	return 0;
+}
+
+static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t now)
+{
+	uint8_t idbody[4 + 256], expect[CRYPTO_MAX_PRF_LEN];
+	const struct ike_notify *nt;
+	char why[200], idb[300];
+	int r;
+
+	if ((nt = ikev2_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED)) != NULL) {
+		ike_fail(sa, IKE_FAIL_AUTH_LOCAL,
+			 "authentication failed: the gateway rejected kite's credentials "
+			 "(AUTHENTICATION_FAILED); check psk_file and local_id");
+		return;
+	}
+	if (!m->idr.data.p || !m->auth.p) {
+		for (unsigned i = 0; i < m->n_notify; i++) {
+			if (m->notify[i].type <= IKEV2_N_ERROR_MAX) {
+				ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway refused IKE_AUTH with %s",
+					 ikev2_notify_name(m->notify[i].type));
+				return;
+			}
+		}
+		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway's IKE_AUTH response lacks %s",
+			 !m->idr.data.p ? "IDr" : "AUTH");
+		return;
+	}
+	if (!id_matches(sa, &m->idr)) {
+		ike_fail(sa, IKE_FAIL_AUTH_PEER,
+			 "authentication failed: the gateway identified as '%s', expected remote_id '%s'",
+			 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)),
+			 sa->p.prof->remote_id ? sa->p.prof->remote_id : sa->p.prof->gateway);
+		return;
+	}
+	if (m->auth_method != IKEV2_AUTH_SHARED_KEY_MIC) {
+		ike_fail(sa, IKE_FAIL_AUTH_PEER,
+			 "authentication failed: the gateway used auth method %u, but auth = psk expects a PSK",
+			 m->auth_method);
+		return;
+	}
+	if (m->idr.body.len > sizeof(idbody)) {
+		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway's IDr is too long");
+		return;
+	}
+	memcpy(idbody, m->idr.body.p, m->idr.body.len);
+	if (psk_auth(sa, sa->msg2, sa->msg2_len, sa->ni, sizeof(sa->ni), sa->sk_pr, idbody,
+		     m->idr.body.len, expect) != 0) {
+		ike_fail(sa, IKE_FAIL_INTERNAL, "cannot compute the expected AUTH");
+		return;
+	}
+	if (m->auth.len != sa->prf_len || !crypto_ct_eq(expect, m->auth.p, sa->prf_len)) {
+		crypto_wipe(expect, sizeof(expect));
+		ike_fail(sa, IKE_FAIL_AUTH_PEER,
+			 "authentication failed: the gateway's AUTH does not verify with kite's PSK "
+			 "(the gateway has a different key, or is not who it claims to be)");
+		return;
+	}
+	crypto_wipe(expect, sizeof(expect));
+	sa->peer_mobike = ikev2_msg_notify(m, IKEV2_N_MOBIKE_SUPPORTED) != NULL;
+	sa->req_active = 0;
+	/* The gateway is authenticated: from here on its payloads can be trusted. */
+	parse_cfg_reply(sa, m);
+	if ((r = ike_setup_child(sa, m, why, sizeof(why))) != 0) {
+		log_err("%s", why);
+		sa->fail = IKE_FAIL_CHILD;
+		snprintf(sa->reason, sizeof(sa->reason), "%s", why);
+		/* The IKE SA is up but useless without its CHILD SA: close it politely. */
+		ike_send_delete(sa, now);
+		return;
+	}
+	{
+		char spi_i[17], spi_r[17], vip[64] = "none";
+
+		for (int i = 0; i < 8; i++) {
+			snprintf(spi_i + 2 * i, 3, "%02x", sa->spi_i[i]);
+			snprintf(spi_r + 2 * i, 3, "%02x", sa->spi_r[i]);
+		}
+		if (sa->cfg.has_vip4)
+			inet_ntop(AF_INET, sa->cfg.vip4, vip, sizeof(vip));
+		if (sa->cfg.has_vip6) {
+			size_t o = sa->cfg.has_vip4 ? strlen(vip) : 0;
+
+			if (o)
+				vip[o++] = ',';
+			inet_ntop(AF_INET6, sa->cfg.vip6, vip + o, (socklen_t)(sizeof(vip) - o));
+		}
+		log_info("IKE SA established: spi_i=%s spi_r=%s proposal=%s gateway=%s virtual_ip=%s "
+			 "mobike=%s; CHILD SA %08x/%08x %s",
+			 spi_i, spi_r, sa->proposal,
+			 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)),
+			 vip, sa->peer_mobike ? "yes" : "no", sa->child.spi_in, sa->child.spi_out,
+			 ikev2_encr_name(sa->child.encr));
+	}
+	ike_set_state(sa, IKE_STATE_ESTABLISHED, NULL);
+	if (sa->ops->child_up && sa->ops->child_up(sa->ctx, sa, &sa->child, &sa->cfg) != 0) {
+		sa->fail = IKE_FAIL_INTERNAL;
+		snprintf(sa->reason, sizeof(sa->reason), "cannot install the CHILD SA");
+		ike_send_delete(sa, now);
+	}
+	crypto_wipe(sa->child.enc_in, sizeof(sa->child.enc_in));
+	crypto_wipe(sa->child.enc_out, sizeof(sa->child.enc_out));
+	crypto_wipe(sa->child.integ_in, sizeof(sa->child.integ_in));
+	crypto_wipe(sa->child.integ_out, sizeof(sa->child.integ_out));
+}
+
+/* ---- INFORMATIONAL ---- */
+
+static int ike_send_delete(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_enc e;
+	size_t len;
+
+	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
+	ikev2_enc_delete(&e, IKEV2_PROTO_IKE, 0, NULL, 0);
+	if (!wbuf_ok(&e.w) ||
+	    ike_seal_msg(sa, IKEV2_EXCH_INFORMATIONAL, 0, sa->msgid_next, e.first, sa->work,
+			 e.w.len, sa->req, sizeof(sa->req), &len) != 0) {
+		ike_fail(sa, IKE_FAIL_INTERNAL, "cannot build DELETE");
+		return KITE_ERR_INVAL;
+	}
+	sa->req_len = len;
+	sa->req_natt = sa->natt;
+	sa->req_exch = IKEV2_EXCH_INFORMATIONAL;
+	sa->req_msgid = sa->msgid_next++;
+	ike_set_state(sa, IKE_STATE_DELETING, NULL);
+	log_info("sending DELETE for the IKE SA");
+	return ike_req_send(sa, now);
+}
+
+int ike_delete(struct ike_sa *sa, uint64_t now)
+{
+	switch (sa->state) {
+	case IKE_STATE_ESTABLISHED:
+		if (sa->req_active) {
+			/* One request at a time: the DELETE replaces what was outstanding. */
+			sa->req_active = 0;
+		}
+		return ike_send_delete(sa, now);
+	case IKE_STATE_DELETING:
+	case IKE_STATE_DOWN:
+		return 0;
+	default:
+		sa->fail = IKE_FAIL_NONE;
+		snprintf(sa->reason, sizeof(sa->reason), "closed before established");
+		sa->req_active = 0;
+		ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
+		return 0;
+	}
+}
+
+/* Answer a request from the gateway (INFORMATIONAL, CREATE_CHILD_SA). */
+static void ike_handle_request(struct ike_sa *sa, struct ike_msg *m, int natt, uint64_t now)
+{
+	struct ike_enc e;
+	size_t len;
+	int deleted = 0, r;
+	uint32_t msgid = m->hdr.msgid;
+
+	if (sa->resp_valid && msgid + 1 == sa->peer_msgid_next) {
+		/* Retransmitted request: the cached answer, never rebuilt (RFC 7296 2.1). */
+		log_debug("retransmitted request %u: resending the cached response", msgid);
+		ike_send_raw(sa, sa->resp, sa->resp_len, sa->resp_natt);
+		return;
+	}
+	if (msgid != sa->peer_msgid_next) {
+		log_debug("request with message ID %u, expected %u: dropped", msgid, sa->peer_msgid_next);
+		sa->st.rx_dropped++;
+		return;
+	}
+	if ((r = ike_open_msg(sa, m)) != 0) {
+		log_debug("request %u dropped: %s", msgid, kite_strerror(r));
+		sa->st.rx_dropped++;
+		return;
+	}
+	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
+	if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL) {
+		for (unsigned i = 0; i < m->n_delete; i++) {
+			if (m->del[i].proto == IKEV2_PROTO_IKE)
+				deleted = 1;
+		}
+		if (!deleted) {
+			for (unsigned i = 0; i < m->n_delete; i++) {
+				const struct ike_delete *d = &m->del[i];
+
+				if (d->proto != IKEV2_PROTO_ESP || d->spi_size != 4)
+					continue;
+				for (unsigned k = 0; k < d->n_spi; k++) {
+					const uint8_t *s = d->spis.p + 4 * k;
+					uint32_t spi = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
+						       (uint32_t)s[2] << 8 | s[3];
+
+					if (spi == sa->child.spi_out) {
+						uint32_t mine = htonl(sa->child.spi_in);
+
+						log_info("gateway deleted the CHILD SA %08x", spi);
+						ikev2_enc_delete(&e, IKEV2_PROTO_ESP, 4,
+								 (const uint8_t *)&mine, 1);
+					}
+				}
+			}
+		}
+		if (m->n_delete == 0 && m->n_notify == 0)
+			log_debug("liveness check from the gateway answered");
+	} else if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA) {
+		/* Rekeying is not supported yet: refuse cleanly (RFC 7296 1.3). */
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+	}
+	if (!wbuf_ok(&e.w) ||
+	    ike_seal_msg(sa, m->hdr.exchange, 1, msgid, e.first, sa->work, e.w.len, sa->resp,
+			 sizeof(sa->resp), &len) != 0) {
+		sa->st.rx_dropped++;
+		return;
+	}
+	sa->resp_len = len;
+	sa->resp_valid = 1;
+	sa->resp_natt = natt;
+	sa->peer_msgid_next = msgid + 1;
+	ike_send_raw(sa, sa->resp, sa->resp_len, natt);
+	if (deleted) {
+		ike_fail(sa, IKE_FAIL_DELETED, "the gateway closed the connection (DELETE)");
+	}
+}
+
+void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint64_t now)
+{
+	struct ike_msg m;
+	int r;
+
+	sa->st.rx_msgs++;
+	if (sa->state == IKE_STATE_DOWN || sa->state == IKE_STATE_IDLE || len > sizeof(sa->rx)) {
+		sa->st.rx_dropped++;
+		return;
+	}
+	memcpy(sa->rx, buf, len);
+	r = ikev2_pld_parse(sa->rx, len, &m);
+	if (r != 0) {
+		log_debug("dropped a malformed message (%zu bytes): %s", len, kite_strerror(r));
+		sa->st.rx_dropped++;
+		return;
+	}
+	if (memcmp(m.hdr.spi_i, sa->spi_i, 8) != 0 || (m.hdr.flags & IKEV2_FLAG_INITIATOR)) {
+		log_debug("dropped: unknown SPIi or initiator flag set");
+		sa->st.rx_dropped++;
+		return;
+	}
+	if (!(m.hdr.flags & IKEV2_FLAG_RESPONSE)) {
+		/* A request from the gateway: only once we are established. */
+		if ((sa->state != IKE_STATE_ESTABLISHED && sa->state != IKE_STATE_DELETING) ||
+		    memcmp(m.hdr.spi_r, sa->spi_r, 8) != 0 ||
+		    (m.hdr.exchange != IKEV2_EXCH_INFORMATIONAL &&
+		     m.hdr.exchange != IKEV2_EXCH_CREATE_CHILD_SA)) {
+			log_debug("dropped a %s request in state %s", ikev2_exchange_name(m.hdr.exchange),
+				  ike_state_name(sa->state));
+			sa->st.rx_dropped++;
+			return;
+		}
+		ike_handle_request(sa, &m, natt, now);
+		return;
+	}
+	/* A response: must answer our outstanding request. */
+	if (!sa->req_active || m.hdr.msgid != sa->req_msgid || m.hdr.exchange != sa->req_exch) {
+		log_debug("dropped a response (%s, ID %u) that answers nothing outstanding",
+			  ikev2_exchange_name(m.hdr.exchange), m.hdr.msgid);
+		sa->st.rx_dropped++;
+		return;
+	}
+	if (sa->req_exch == IKEV2_EXCH_IKE_SA_INIT) {
+		if (m.has_sk) {
+			sa->st.rx_dropped++;
+			return;
+		}
+		ike_handle_init_resp(sa, &m, now);
+		return;
+	}
+	if (memcmp(m.hdr.spi_r, sa->spi_r, 8) != 0) {
+		sa->st.rx_dropped++;
+		return;
+	}
+	r = ike_open_msg(sa, &m);
+	if (r == KITE_ERR_VERIFY || (r != 0 && !m.encrypted)) {
+		/* Bad ICV or framing: drop; a genuine copy may follow (reliability.md F41). */
+		log_debug("dropped a response: %s", kite_strerror(r));
+		sa->st.rx_dropped++;
+		return;
+	}
+	if (r != 0) {
+		/* Authenticated but malformed inside: the SA cannot continue (RFC 7296 2.21). */
+		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway sent a malformed %s response",
+			 ikev2_exchange_name(m.hdr.exchange));
+		return;
+	}
+	switch (sa->req_exch) {
+	case IKEV2_EXCH_IKE_AUTH:
+		ike_handle_auth_resp(sa, &m, now);
+		break;
+	case IKEV2_EXCH_INFORMATIONAL:
+		sa->req_active = 0;
+		if (sa->state == IKE_STATE_DELETING) {
+			if (sa->fail == IKE_FAIL_NONE)
+				snprintf(sa->reason, sizeof(sa->reason), "closed");
+			sa->state = IKE_STATE_DELETING;
+			ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
+		}
+		break;
+	default:
+		sa->req_active = 0;
+		break;
+	}
+}
+
+void ike_timeout(struct ike_sa *sa, uint64_t now)
+{
+	unsigned max = sa->p.prof->retransmit_tries;
+
+	if (!sa->req_active || now < sa->req_deadline)
+		return;
+	if (sa->pending_fail) {
+		ike_fail(sa, sa->pending_code, "%s", sa->pending_reason);
+		return;
+	}
+	if (sa->req_tries >= max) {
+		if (sa->state == IKE_STATE_DELETING) {
+			if (sa->fail == IKE_FAIL_NONE)
+				snprintf(sa->reason, sizeof(sa->reason), "closed (the gateway did not answer the DELETE)");
+			sa->req_active = 0;
+			ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
+			return;
+		}
+		ike_fail(sa, IKE_FAIL_TIMEOUT,
+			 "no response from the gateway after %u tries: is it reachable and running IKEv2 on UDP port %u?",
+			 max + 1, sa->req_natt ? IKEV2_NATT_PORT : sa->p.prof->gateway_port);
+		return;
+	}
+	sa->req_tries++;
+	sa->st.retransmits++;
+	sa->req_deadline = now + ike_backoff(sa, sa->req_tries);
+	log_debug("retransmitting %s request %u (try %u of %u)", ikev2_exchange_name(sa->req_exch),
+		  sa->req_msgid, sa->req_tries + 1, max + 1);
+	ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+}
+
+uint64_t ike_next_timeout(const struct ike_sa *sa)
+{
+	if (sa->state == IKE_STATE_DOWN || !sa->req_active)
+		return UINT64_MAX;
+	return sa->req_deadline;
+}
+
+/* ---- lifecycle ---- */
+
+struct ike_sa *ike_sa_new(const struct ike_params *p, const struct ike_ops *ops, void *ctx)
+{
+	struct ike_sa *sa;
+
+	if (!p || !p->prof || !ops || !ops->send)
+		return NULL;
+	if ((sa = calloc(1, sizeof(*sa))) == NULL)
+		return NULL;
+	sa->p = *p;
+	sa->ops = ops;
+	sa->ctx = ctx;
+	if (p->psk_len) {
+		if ((sa->psk = malloc(p->psk_len)) == NULL) {
+			free(sa);
+			return NULL;
+		}
+		memcpy(sa->psk, p->psk, p->psk_len);
+	}
+	sa->p.psk = NULL;
+	if (crypto_random(sa->spi_i, sizeof(sa->spi_i)) != 0 ||
+	    crypto_random(sa->ni, sizeof(sa->ni)) != 0) {
+		ike_sa_free(sa);
+		return NULL;
+	}
+	return sa;
+}
+
+void ike_sa_free(struct ike_sa *sa)
+{
+	if (!sa)
+		return;
+	crypto_dh_free(sa->dh);
+	crypto_aead_free(sa->sk_out);
+	crypto_aead_free(sa->sk_in);
+	if (sa->psk) {
+		crypto_wipe(sa->psk, sa->p.psk_len);
+		free(sa->psk);
+	}
+	free(sa->msg1);
+	free(sa->msg2);
+	crypto_wipe(sa, sizeof(*sa));
+	free(sa);
+}
+
+enum ike_state ike_sa_state(const struct ike_sa *sa)
+{
+	return sa->state;
+}
+
+enum ike_fail ike_sa_fail(const struct ike_sa *sa)
+{
+	return sa->fail;
+}
+
+const char *ike_sa_reason(const struct ike_sa *sa)
+{
+	return sa->reason;
+}
+
+const struct ike_stats *ike_sa_stats(const struct ike_sa *sa)
+{
+	return &sa->st;
+}
+
+void ike_sa_spis(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8])
+{
+	memcpy(spi_i, sa->spi_i, 8);
+	memcpy(spi_r, sa->spi_r, 8);
+}
+
+const char *ike_sa_proposal(const struct ike_sa *sa)
+{
+	return sa->proposal;
+}
+
+int ike_sa_nat_local(const struct ike_sa *sa)
+{
+	return sa->nat_local;
+}
+
+int ike_sa_nat_remote(const struct ike_sa *sa)
+{
+	return sa->nat_remote;
+}
+
+int ike_sa_natt(const struct ike_sa *sa)
+{
+	return sa->natt;
+}

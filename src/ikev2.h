@@ -1,0 +1,269 @@
+/*
+ * IKEv2 wire constants (RFC 7296 and extensions), with the RFC that defines each.
+ * Names follow the IANA "IKEv2 Parameters" registry.
+ */
+#ifndef KITE_IKEV2_H
+#define KITE_IKEV2_H
+
+#include <stdint.h>
+
+#define IKEV2_HDR_LEN		28	/* RFC 7296, 3.1 */
+#define IKEV2_PLD_HDR_LEN	4	/* RFC 7296, 3.2 */
+#define IKEV2_SPI_LEN		8
+#define IKEV2_VERSION		0x20	/* major 2, minor 0 */
+#define IKEV2_MAX_MSG		10000	/* strongSwan charon.max_packet; kite's cap */
+#define IKEV2_NONCE_MIN		16	/* RFC 7296, 3.9 */
+#define IKEV2_NONCE_MAX		256
+#define IKEV2_NONCE_LEN		32	/* what kite sends */
+#define IKEV2_COOKIE_MAX	64	/* RFC 7296, 2.6 */
+#define IKEV2_NON_ESP_MARKER_LEN 4	/* RFC 3948, 2.2 */
+#define IKEV2_PORT		500
+#define IKEV2_NATT_PORT		4500
+
+/* Header flags (RFC 7296, 3.1) */
+#define IKEV2_FLAG_INITIATOR	0x08
+#define IKEV2_FLAG_VERSION	0x10
+#define IKEV2_FLAG_RESPONSE	0x20
+
+/* Payload header critical bit (RFC 7296, 3.2) */
+#define IKEV2_PLD_CRITICAL	0x80
+
+/* Exchange types (RFC 7296, 3.1) */
+enum ikev2_exchange {
+	IKEV2_EXCH_IKE_SA_INIT = 34,
+	IKEV2_EXCH_IKE_AUTH = 35,
+	IKEV2_EXCH_CREATE_CHILD_SA = 36,
+	IKEV2_EXCH_INFORMATIONAL = 37,
+	IKEV2_EXCH_IKE_SESSION_RESUME = 38,	/* RFC 5723 */
+	IKEV2_EXCH_IKE_INTERMEDIATE = 43,	/* RFC 9242 */
+};
+
+/* Payload types (RFC 7296, 3.2) */
+enum ikev2_payload {
+	IKEV2_PLD_NONE = 0,
+	IKEV2_PLD_SA = 33,
+	IKEV2_PLD_KE = 34,
+	IKEV2_PLD_IDi = 35,
+	IKEV2_PLD_IDr = 36,
+	IKEV2_PLD_CERT = 37,
+	IKEV2_PLD_CERTREQ = 38,
+	IKEV2_PLD_AUTH = 39,
+	IKEV2_PLD_NONCE = 40,
+	IKEV2_PLD_NOTIFY = 41,
+	IKEV2_PLD_DELETE = 42,
+	IKEV2_PLD_VENDOR = 43,
+	IKEV2_PLD_TSi = 44,
+	IKEV2_PLD_TSr = 45,
+	IKEV2_PLD_SK = 46,
+	IKEV2_PLD_CP = 47,
+	IKEV2_PLD_EAP = 48,
+	IKEV2_PLD_GSPM = 49,		/* RFC 6467 */
+	IKEV2_PLD_SKF = 53,		/* RFC 7383 */
+};
+
+/* Protocol IDs (RFC 7296, 3.3.1) */
+enum ikev2_proto {
+	IKEV2_PROTO_NONE = 0,
+	IKEV2_PROTO_IKE = 1,
+	IKEV2_PROTO_AH = 2,
+	IKEV2_PROTO_ESP = 3,
+};
+
+/* Transform types (RFC 7296, 3.3.2) */
+enum ikev2_xform_type {
+	IKEV2_XFORM_ENCR = 1,
+	IKEV2_XFORM_PRF = 2,
+	IKEV2_XFORM_INTEG = 3,
+	IKEV2_XFORM_DH = 4,
+	IKEV2_XFORM_ESN = 5,
+};
+
+/* Transform type 1: encryption algorithms */
+enum ikev2_encr {
+	IKEV2_ENCR_DES = 2,
+	IKEV2_ENCR_3DES = 3,
+	IKEV2_ENCR_NULL = 11,
+	IKEV2_ENCR_AES_CBC = 12,		/* RFC 3602 */
+	IKEV2_ENCR_AES_CTR = 13,		/* RFC 3686 */
+	IKEV2_ENCR_AES_GCM_8 = 18,		/* RFC 4106 */
+	IKEV2_ENCR_AES_GCM_12 = 19,
+	IKEV2_ENCR_AES_GCM_16 = 20,
+	IKEV2_ENCR_CHACHA20_POLY1305 = 28,	/* RFC 7634 */
+};
+
+/* Transform type 2: pseudo-random functions */
+enum ikev2_prf {
+	IKEV2_PRF_HMAC_MD5 = 1,
+	IKEV2_PRF_HMAC_SHA1 = 2,
+	IKEV2_PRF_AES128_XCBC = 4,
+	IKEV2_PRF_HMAC_SHA2_256 = 5,		/* RFC 4868 */
+	IKEV2_PRF_HMAC_SHA2_384 = 6,
+	IKEV2_PRF_HMAC_SHA2_512 = 7,
+	IKEV2_PRF_AES128_CMAC = 8,
+};
+
+/* Transform type 3: integrity algorithms */
+enum ikev2_integ {
+	IKEV2_INTEG_NONE = 0,
+	IKEV2_INTEG_HMAC_MD5_96 = 1,
+	IKEV2_INTEG_HMAC_SHA1_96 = 2,
+	IKEV2_INTEG_AES_XCBC_96 = 5,
+	IKEV2_INTEG_HMAC_SHA2_256_128 = 12,	/* RFC 4868 */
+	IKEV2_INTEG_HMAC_SHA2_384_192 = 13,
+	IKEV2_INTEG_HMAC_SHA2_512_256 = 14,
+};
+
+/* Transform type 4: key exchange methods (DH groups) */
+enum ikev2_dh {
+	IKEV2_DH_NONE = 0,
+	IKEV2_DH_MODP_768 = 1,
+	IKEV2_DH_MODP_1024 = 2,
+	IKEV2_DH_MODP_1536 = 5,
+	IKEV2_DH_MODP_2048 = 14,		/* RFC 3526 */
+	IKEV2_DH_MODP_3072 = 15,
+	IKEV2_DH_MODP_4096 = 16,
+	IKEV2_DH_ECP_256 = 19,			/* RFC 5903 */
+	IKEV2_DH_ECP_384 = 20,
+	IKEV2_DH_ECP_521 = 21,
+	IKEV2_DH_CURVE25519 = 31,		/* RFC 8031 */
+	IKEV2_DH_CURVE448 = 32,
+};
+
+/* Transform type 5: extended sequence numbers */
+enum ikev2_esn {
+	IKEV2_ESN_NO = 0,
+	IKEV2_ESN_YES = 1,
+};
+
+/* Transform attribute (RFC 7296, 3.3.5) */
+#define IKEV2_ATTR_TV		0x8000
+#define IKEV2_ATTR_KEY_LENGTH	14
+
+/* Identification types (RFC 7296, 3.5) */
+enum ikev2_id_type {
+	IKEV2_ID_IPV4_ADDR = 1,
+	IKEV2_ID_FQDN = 2,
+	IKEV2_ID_RFC822_ADDR = 3,
+	IKEV2_ID_IPV6_ADDR = 5,
+	IKEV2_ID_DER_ASN1_DN = 9,
+	IKEV2_ID_DER_ASN1_GN = 10,
+	IKEV2_ID_KEY_ID = 11,
+};
+
+/* Certificate encodings (RFC 7296, 3.6) */
+enum ikev2_cert_enc {
+	IKEV2_CERT_X509_SIG = 4,
+	IKEV2_CERT_HASH_URL_X509 = 12,
+};
+
+/* Authentication methods (RFC 7296, 3.8; RFC 7427) */
+enum ikev2_auth_method {
+	IKEV2_AUTH_RSA_SIG = 1,
+	IKEV2_AUTH_SHARED_KEY_MIC = 2,
+	IKEV2_AUTH_DSS_SIG = 3,
+	IKEV2_AUTH_ECDSA_256 = 9,		/* RFC 4754 */
+	IKEV2_AUTH_ECDSA_384 = 10,
+	IKEV2_AUTH_ECDSA_521 = 11,
+	IKEV2_AUTH_DIGITAL_SIGNATURE = 14,	/* RFC 7427 */
+};
+
+/* Notify message types (RFC 7296, 3.10.1 and extensions) */
+enum ikev2_notify {
+	/* errors */
+	IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD = 1,
+	IKEV2_N_INVALID_IKE_SPI = 4,
+	IKEV2_N_INVALID_MAJOR_VERSION = 5,
+	IKEV2_N_INVALID_SYNTAX = 7,
+	IKEV2_N_INVALID_MESSAGE_ID = 9,
+	IKEV2_N_INVALID_SPI = 11,
+	IKEV2_N_NO_PROPOSAL_CHOSEN = 14,
+	IKEV2_N_INVALID_KE_PAYLOAD = 17,
+	IKEV2_N_AUTHENTICATION_FAILED = 24,
+	IKEV2_N_SINGLE_PAIR_REQUIRED = 34,
+	IKEV2_N_NO_ADDITIONAL_SAS = 35,
+	IKEV2_N_INTERNAL_ADDRESS_FAILURE = 36,
+	IKEV2_N_FAILED_CP_REQUIRED = 37,
+	IKEV2_N_TS_UNACCEPTABLE = 38,
+	IKEV2_N_INVALID_SELECTORS = 39,
+	IKEV2_N_UNACCEPTABLE_ADDRESSES = 40,	/* RFC 4555 */
+	IKEV2_N_UNEXPECTED_NAT_DETECTED = 41,	/* RFC 4555 */
+	IKEV2_N_TEMPORARY_FAILURE = 43,
+	IKEV2_N_CHILD_SA_NOT_FOUND = 44,
+	/* status */
+	IKEV2_N_INITIAL_CONTACT = 16384,
+	IKEV2_N_SET_WINDOW_SIZE = 16385,
+	IKEV2_N_ADDITIONAL_TS_POSSIBLE = 16386,
+	IKEV2_N_IPCOMP_SUPPORTED = 16387,
+	IKEV2_N_NAT_DETECTION_SOURCE_IP = 16388,
+	IKEV2_N_NAT_DETECTION_DESTINATION_IP = 16389,
+	IKEV2_N_COOKIE = 16390,
+	IKEV2_N_USE_TRANSPORT_MODE = 16391,
+	IKEV2_N_HTTP_CERT_LOOKUP_SUPPORTED = 16392,
+	IKEV2_N_REKEY_SA = 16393,
+	IKEV2_N_ESP_TFC_PADDING_NOT_SUPPORTED = 16394,
+	IKEV2_N_NON_FIRST_FRAGMENTS_ALSO = 16395,
+	IKEV2_N_MOBIKE_SUPPORTED = 16396,	/* RFC 4555 */
+	IKEV2_N_ADDITIONAL_IP4_ADDRESS = 16397,	/* RFC 4555 */
+	IKEV2_N_ADDITIONAL_IP6_ADDRESS = 16398,	/* RFC 4555 */
+	IKEV2_N_NO_ADDITIONAL_ADDRESSES = 16399,	/* RFC 4555 */
+	IKEV2_N_UPDATE_SA_ADDRESSES = 16400,	/* RFC 4555 */
+	IKEV2_N_COOKIE2 = 16401,		/* RFC 4555 */
+	IKEV2_N_NO_NATS_ALLOWED = 16402,	/* RFC 4555 */
+	IKEV2_N_AUTH_LIFETIME = 16403,		/* RFC 4478 */
+	IKEV2_N_REDIRECT_SUPPORTED = 16406,	/* RFC 5685 */
+	IKEV2_N_REDIRECT = 16407,
+	IKEV2_N_EAP_ONLY_AUTHENTICATION = 16417,	/* RFC 5998 */
+	IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,	/* RFC 7383 */
+	IKEV2_N_SIGNATURE_HASH_ALGORITHMS = 16431,	/* RFC 7427 */
+};
+
+/* Notify types below this are errors (RFC 7296, 3.10.1) */
+#define IKEV2_N_ERROR_MAX	16383
+
+/* Traffic selector types (RFC 7296, 3.13.1) */
+enum ikev2_ts_type {
+	IKEV2_TS_IPV4_ADDR_RANGE = 7,
+	IKEV2_TS_IPV6_ADDR_RANGE = 8,
+};
+
+/* Configuration payload (RFC 7296, 3.15) */
+enum ikev2_cfg_type {
+	IKEV2_CFG_REQUEST = 1,
+	IKEV2_CFG_REPLY = 2,
+	IKEV2_CFG_SET = 3,
+	IKEV2_CFG_ACK = 4,
+};
+
+enum ikev2_cfg_attr {
+	IKEV2_CFG_INTERNAL_IP4_ADDRESS = 1,
+	IKEV2_CFG_INTERNAL_IP4_NETMASK = 2,
+	IKEV2_CFG_INTERNAL_IP4_DNS = 3,
+	IKEV2_CFG_INTERNAL_IP4_NBNS = 4,
+	IKEV2_CFG_INTERNAL_IP4_DHCP = 6,
+	IKEV2_CFG_APPLICATION_VERSION = 7,
+	IKEV2_CFG_INTERNAL_IP6_ADDRESS = 8,
+	IKEV2_CFG_INTERNAL_IP6_DNS = 10,
+	IKEV2_CFG_INTERNAL_IP4_SUBNET = 13,
+	IKEV2_CFG_SUPPORTED_ATTRIBUTES = 14,
+	IKEV2_CFG_INTERNAL_IP6_SUBNET = 15,
+	IKEV2_CFG_INTERNAL_DNS_DOMAIN = 25,	/* RFC 8598 */
+};
+
+/* EAP codes (RFC 3748, 4) */
+enum eap_code {
+	EAP_CODE_REQUEST = 1,
+	EAP_CODE_RESPONSE = 2,
+	EAP_CODE_SUCCESS = 3,
+	EAP_CODE_FAILURE = 4,
+};
+
+/* Name of a constant for logs; never NULL ("UNKNOWN_<n>" in a static buffer otherwise). */
+const char *ikev2_exchange_name(unsigned v);
+const char *ikev2_payload_name(unsigned v);
+const char *ikev2_notify_name(unsigned v);
+const char *ikev2_encr_name(unsigned v);
+const char *ikev2_prf_name(unsigned v);
+const char *ikev2_integ_name(unsigned v);
+const char *ikev2_dh_name(unsigned v);
+
+#endif
