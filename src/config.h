@@ -102,7 +102,8 @@ struct kite_config {
  *   indented line     without '=' or ':' continues the previous value (joined with a
  *                     space), for long ike/esp lists: end the line with ',' and go on
  * Lines are at most CONFIG_MAX_LINE characters (inih's limit; longer is an error).
- * KITE_ERR_NOMEM when memory runs out.
+ * Syntax errors are reported before bad values. KITE_ERR_SYS only when open(2) fails
+ * (errno kept, e.g. EACCES), or fstat/read fail; KITE_ERR_NOMEM when memory runs out.
  */
 int config_load(struct kite_config *cfg, const char *path, char *err, size_t errlen);
 /* Parse from a string (tests); name is used in messages. No file checks. */

@@ -1,9 +1,12 @@
 /*
- * daemon: see daemon.h. Single-threaded: poll() on the IKE socket and a
- * signalfd, with the core's next deadline as the timeout.
+ * daemon: see daemon.h. Single-threaded: poll() on the IKE socket, the TUN
+ * device, the control socket and a signalfd, with the core's next deadline as
+ * the timeout. Everything installed on the host is undone on every way out.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,27 +14,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
+#include "ctl.h"
 #include "daemon.h"
+#include "dns.h"
+#include "dp.h"
 #include "ike_sa.h"
 #include "ikev2.h"
 #include "kite.h"
 #include "log.h"
+#include "route.h"
 
 #define DELETE_WAIT_MS	3000	/* how long a closing DELETE may wait for its answer */
+#define MAX_WAITERS	8
+#define HOOK_TIMEOUT_MS	10000
 
 struct conn {
 	const struct kite_profile *prof;
-	int fd;
-	struct sockaddr_storage gw;	/* gateway, port 500 (or configured) */
+	const struct daemon_opts *o;
+	int fd;				/* IKE + ESP-in-UDP socket */
+	struct sockaddr_storage gw;	/* gateway, IKE port */
 	socklen_t gw_len;
+	struct sockaddr_storage local;
 	struct ike_sa *sa;
-	int established;
+	const struct dp_ops *dpo;
+	struct dp *dp;
+	struct route_ids ids;
+	struct route_state *rs;
+	struct dns_state dns;
+	int dns_applied;
+	int ctl_fd;
+	int waiters[MAX_WAITERS];
+	int n_waiters;
+	int report_fd;
+	int up;				/* tunnel installed */
+	uint64_t up_since;
+	uint64_t next_keepalive;
+	struct child_sa child;		/* without keys */
+	struct ike_cfg_result cfg;
 	uint8_t txbuf[IKEV2_MAX_MSG + 8];
 };
 
@@ -58,15 +87,23 @@ static uint16_t get_port(const struct sockaddr_storage *ss)
 	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
-static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+static const char *ip_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
-
+	buf[0] = '\0';
 	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)len);
 	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
-	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, get_port(ss));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
+	return buf;
+}
+
+/* "addr:port" / "[addr]:port" for logs and status. */
+static const char *addr_str(const struct sockaddr_storage *ss, uint16_t port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	ip_str(ss, a, sizeof(a));
+	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 	return buf;
 }
 
@@ -81,11 +118,190 @@ static int same_host(const struct sockaddr_storage *a, const struct sockaddr_sto
 		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
 }
 
+/* ---- the updown hook (vpnc-script-like environment) ---- */
+
+static void env_add(char **env, int *n, int max, const char *k, const char *v)
+{
+	size_t l;
+
+	if (*n >= max - 1 || !v)
+		return;
+	l = strlen(k) + strlen(v) + 2;
+	if ((env[*n] = malloc(l)) == NULL)
+		return;
+	snprintf(env[*n], l, "%s=%s", k, v);
+	(*n)++;
+	env[*n] = NULL;
+}
+
+/* Convert an address range into CIDR prefixes (at most max); returns the count. */
+static int range_to_prefixes(const uint8_t *start, const uint8_t *end, int alen,
+			     uint8_t out[][16], unsigned *plen, int max)
+{
+	uint8_t cur[16];
+	int n = 0;
+
+	memcpy(cur, start, (size_t)alen);
+	while (n < max && memcmp(cur, end, (size_t)alen) <= 0) {
+		int bits = alen * 8, p;
+		uint8_t last[16];
+
+		/* The largest aligned block starting at cur that ends <= end. */
+		for (p = 0; p <= bits; p++) {
+			int ok = 1, i;
+
+			/* cur must have zero host bits for prefix p */
+			for (i = p; i < bits && ok; i++)
+				if (cur[i / 8] & (0x80 >> (i % 8)))
+					ok = 0;
+			if (!ok)
+				continue;
+			memcpy(last, cur, (size_t)alen);
+			for (i = p; i < bits; i++)
+				last[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			if (memcmp(last, end, (size_t)alen) <= 0)
+				break;
+		}
+		if (p > bits)
+			break;
+		memcpy(out[n], cur, (size_t)alen);
+		plen[n] = (unsigned)p;
+		n++;
+		/* cur = last + 1, stop on overflow */
+		{
+			int i = alen - 1;
+
+			while (i >= 0 && ++last[i] == 0)
+				i--;
+			if (i < 0)
+				break;
+			memcpy(cur, last, (size_t)alen);
+		}
+	}
+	return n;
+}
+
+static void run_hook(struct conn *c, const char *reason)
+{
+	char *env[64] = { NULL };
+	int n = 0, max = 64, nsplit = 0;
+	char buf[256], key[64];
+	char dns[256] = "";
+	pid_t pid;
+
+	if (!c->prof->updown)
+		return;
+	env_add(env, &n, max, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env_add(env, &n, max, "reason", reason);
+	env_add(env, &n, max, "KITE_PROFILE", c->prof->name);
+	if (c->dp)
+		env_add(env, &n, max, "TUNDEV", c->dpo->ifname(c->dp));
+	env_add(env, &n, max, "VPNGATEWAY", ip_str(&c->gw, buf, sizeof(buf)));
+	if (c->cfg.has_vip4) {
+		inet_ntop(AF_INET, c->cfg.vip4, buf, sizeof(buf));
+		env_add(env, &n, max, "INTERNAL_IP4_ADDRESS", buf);
+		env_add(env, &n, max, "INTERNAL_IP4_NETMASK", "255.255.255.255");
+	}
+	if (c->dp) {
+		snprintf(buf, sizeof(buf), "%u", c->dpo->mtu(c->dp));
+		env_add(env, &n, max, "INTERNAL_IP4_MTU", buf);
+	}
+	for (unsigned i = 0; i < c->cfg.n_dns4; i++) {
+		size_t o = strlen(dns);
+
+		inet_ntop(AF_INET, c->cfg.dns4[i], buf, sizeof(buf));
+		snprintf(dns + o, sizeof(dns) - o, "%s%s", o ? " " : "", buf);
+	}
+	if (dns[0])
+		env_add(env, &n, max, "INTERNAL_IP4_DNS", dns);
+	if (c->cfg.has_vip6) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, c->cfg.vip6, a, sizeof(a));
+		env_add(env, &n, max, "INTERNAL_IP6_ADDRESS", a);
+		snprintf(buf, sizeof(buf), "%s/%u", a, c->cfg.vip6_prefix);
+		env_add(env, &n, max, "INTERNAL_IP6_NETMASK", buf);
+	}
+	dns[0] = '\0';
+	for (unsigned i = 0; i < c->cfg.n_dns6; i++) {
+		size_t o = strlen(dns);
+
+		inet_ntop(AF_INET6, c->cfg.dns6[i], buf, sizeof(buf));
+		snprintf(dns + o, sizeof(dns) - o, "%s%s", o ? " " : "", buf);
+	}
+	if (dns[0])
+		env_add(env, &n, max, "INTERNAL_IP6_DNS", dns);
+	if (c->cfg.domains[0])
+		env_add(env, &n, max, "CISCO_DEF_DOMAIN", c->cfg.domains);
+	for (size_t i = 0; i < c->child.n_tsr && nsplit < 16; i++) {
+		uint8_t pfx[8][16];
+		unsigned pl[8];
+		const struct ike_ts *t = &c->child.tsr[i];
+		int k, cnt;
+
+		if (t->type != IKEV2_TS_IPV4_ADDR_RANGE)
+			continue;
+		cnt = range_to_prefixes(t->start, t->end, 4, pfx, pl, 8);
+		for (k = 0; k < cnt && nsplit < 16; k++, nsplit++) {
+			uint32_t mask = pl[k] ? htonl(0xffffffffu << (32 - pl[k])) : 0;
+
+			inet_ntop(AF_INET, pfx[k], buf, sizeof(buf));
+			snprintf(key, sizeof(key), "CISCO_SPLIT_INC_%d_ADDR", nsplit);
+			env_add(env, &n, max, key, buf);
+			inet_ntop(AF_INET, &mask, buf, sizeof(buf));
+			snprintf(key, sizeof(key), "CISCO_SPLIT_INC_%d_MASK", nsplit);
+			env_add(env, &n, max, key, buf);
+			snprintf(buf, sizeof(buf), "%u", pl[k]);
+			snprintf(key, sizeof(key), "CISCO_SPLIT_INC_%d_MASKLEN", nsplit);
+			env_add(env, &n, max, key, buf);
+		}
+	}
+	snprintf(buf, sizeof(buf), "%d", nsplit);
+	env_add(env, &n, max, "CISCO_SPLIT_INC", buf);
+
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { c->prof->updown, (char *)(uintptr_t)reason, NULL };
+		int dn = open("/dev/null", O_RDWR);
+
+		if (dn >= 0) {
+			dup2(dn, 0);
+			if (!c->o->foreground) {
+				dup2(dn, 1);
+				dup2(dn, 2);
+			}
+		}
+		execve(c->prof->updown, argv, env);
+		_exit(127);
+	}
+	if (pid > 0) {
+		int st = 0;
+		uint64_t dl = daemon_now_ms() + HOOK_TIMEOUT_MS;
+
+		while (waitpid(pid, &st, WNOHANG) == 0) {
+			if (daemon_now_ms() > dl) {
+				log_warn("updown script %s did not finish in %d s: killed", c->prof->updown,
+					 HOOK_TIMEOUT_MS / 1000);
+				kill(pid, SIGKILL);
+				waitpid(pid, &st, 0);
+				break;
+			}
+			usleep(10000);
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			log_warn("updown script %s %s exited with %d", c->prof->updown, reason,
+				 WEXITSTATUS(st));
+	}
+	for (int i = 0; i < n; i++)
+		free(env[i]);
+}
+
+/* ---- IKE callbacks ---- */
+
 static int conn_send(void *ctx, const uint8_t *buf, size_t len, int natt)
 {
 	struct conn *c = ctx;
 	struct sockaddr_storage to = c->gw;
-	size_t off = 0;
 	ssize_t n;
 
 	if (natt) {
@@ -98,7 +314,6 @@ static int conn_send(void *ctx, const uint8_t *buf, size_t len, int natt)
 		len += 4;
 		set_port(&to, IKEV2_NATT_PORT);
 	}
-	(void)off;
 	n = sendto(c->fd, buf, len, 0, (struct sockaddr *)&to, c->gw_len);
 	if (n < 0) {
 		/* Treated like a lost packet: the retransmission timer decides (RFC 7296 2.4). */
@@ -108,18 +323,124 @@ static int conn_send(void *ctx, const uint8_t *buf, size_t len, int natt)
 	return 0;
 }
 
+static void conn_report(struct conn *c, const char *line)
+{
+	if (c->report_fd < 0)
+		return;
+	if (write(c->report_fd, line, strlen(line)) < 0)
+		log_debug("report: %s", strerror(errno));
+	close(c->report_fd);
+	c->report_fd = -1;
+}
+
 static void conn_state(void *ctx, struct ike_sa *sa, enum ike_state st, const char *reason)
 {
-	struct conn *c = ctx;
+	(void)ctx;
+	(void)sa;
+	(void)st;
+	(void)reason;
+}
 
-	if (st == IKE_STATE_ESTABLISHED)
-		c->established = 1;
+/* Install routes for the tunnel: TSr via the device, and block what the tunnel does not carry. */
+static int install_routes(struct conn *c)
+{
+	int ifindex = c->dpo->ifindex(c->dp), fam4 = 0, fam6 = 0, r = 0;
+
+	for (size_t i = 0; i < c->child.n_tsr && r == 0; i++) {
+		const struct ike_ts *t = &c->child.tsr[i];
+		int v6 = t->type == IKEV2_TS_IPV6_ADDR_RANGE, alen = v6 ? 16 : 4, cnt;
+		uint8_t pfx[32][16];
+		unsigned pl[32];
+
+		cnt = range_to_prefixes(t->start, t->end, alen, pfx, pl, 32);
+		for (int k = 0; k < cnt && r == 0; k++)
+			r = route_add(c->rs, v6 ? AF_INET6 : AF_INET, pfx[k], pl[k], ifindex);
+		if (v6)
+			fam6 = 1;
+		else
+			fam4 = 1;
+	}
+	if (r)
+		return r;
+	if (!fam6 && c->prof->ipv6_leak_block) {
+		static const uint8_t any[16];
+
+		/* The tunnel carries no IPv6: make IPv6 unreachable instead of leaking it. */
+		if ((r = route_add_unreachable(c->rs, AF_INET6, any, 0)) != 0)
+			return r;
+		fam6 = 1;
+		log_info("IPv6 blocked while connected (the tunnel carries IPv4 only; ipv6_leak_block = no to allow)");
+	}
+	if (fam4 && (r = route_rules_add(c->rs, AF_INET)) != 0)
+		return r;
+	if (fam6 && (r = route_rules_add(c->rs, AF_INET6)) != 0)
+		return r;
+	return 0;
 }
 
 static int conn_child_up(void *ctx, struct ike_sa *sa, const struct child_sa *ch,
 			 const struct ike_cfg_result *cfg)
 {
+	struct conn *c = ctx;
+	int ifindex = c->dpo->ifindex(c->dp), r;
+
+	if ((r = c->dpo->sa_add(c->dp, ch)) != 0)
+		return r;
+	c->child = *ch;
+	crypto_wipe(c->child.enc_in, sizeof(c->child.enc_in));
+	crypto_wipe(c->child.enc_out, sizeof(c->child.enc_out));
+	crypto_wipe(c->child.integ_in, sizeof(c->child.integ_in));
+	crypto_wipe(c->child.integ_out, sizeof(c->child.integ_out));
+	c->cfg = *cfg;
+	if ((r = route_link_up(c->rs, ifindex, c->dpo->mtu(c->dp))) != 0)
+		goto fail;
+	if (cfg->has_vip4 && (r = route_addr_add(c->rs, ifindex, AF_INET, cfg->vip4, 32)) != 0)
+		goto fail;
+	if (cfg->has_vip6 && (r = route_addr_add(c->rs, ifindex, AF_INET6, cfg->vip6, 128)) != 0)
+		goto fail;
+	if ((r = install_routes(c)) != 0)
+		goto fail;
+	if (c->prof->dns && (cfg->n_dns4 || cfg->n_dns6)) {
+		struct dns_config d;
+		int full = 0;
+
+		memset(&d, 0, sizeof(d));
+		memcpy(d.v4, cfg->dns4, sizeof(d.v4));
+		d.n_v4 = cfg->n_dns4;
+		memcpy(d.v6, cfg->dns6, sizeof(d.v6));
+		d.n_v6 = cfg->n_dns6;
+		d.domains = cfg->domains;
+		for (size_t i = 0; i < ch->n_tsr; i++) {
+			static const uint8_t zero[16];
+
+			if (!memcmp(ch->tsr[i].start, zero, ch->tsr[i].type == IKEV2_TS_IPV6_ADDR_RANGE ? 16 : 4))
+				full = 1;
+		}
+		d.full_tunnel = full;
+		if (dns_apply(&c->dns, KITE_RUN_DIR, c->prof->name, c->dpo->ifname(c->dp), &d) == 0) {
+			c->dns_applied = 1;
+			log_info("DNS servers applied (%s)", dns_backend_name(c->dns.backend));
+		} else {
+			log_warn("could not apply the tunnel's DNS servers; continuing without them");
+		}
+	}
+	c->up = 1;
+	c->up_since = daemon_now_ms();
+	run_hook(c, "connect");
+	{
+		char vip[INET6_ADDRSTRLEN] = "";
+
+		if (cfg->has_vip4)
+			inet_ntop(AF_INET, cfg->vip4, vip, sizeof(vip));
+		log_info("tunnel up on %s (mtu %u)%s%s", c->dpo->ifname(c->dp), c->dpo->mtu(c->dp),
+			 vip[0] ? ", virtual IP " : "", vip);
+	}
+	conn_report(c, "up\n");
 	return 0;
+fail:
+	log_err("cannot configure the tunnel device: %s", kite_strerror(r));
+	c->dpo->sa_del(c->dp, ch->spi_in);
+	return r;
 }
 
 static const struct ike_ops conn_ops = {
@@ -127,6 +448,8 @@ static const struct ike_ops conn_ops = {
 	.state = conn_state,
 	.child_up = conn_child_up,
 };
+
+/* ---- set-up ---- */
 
 static int resolve_gateway(const struct kite_profile *prof, struct sockaddr_storage *out,
 			   socklen_t *len)
@@ -142,7 +465,7 @@ static int resolve_gateway(const struct kite_profile *prof, struct sockaddr_stor
 	snprintf(port, sizeof(port), "%u", prof->gateway_port ? prof->gateway_port : IKEV2_PORT);
 	r = getaddrinfo(prof->gateway, port, &hints, &res);
 	if (r != 0 || !res) {
-		log_err("cannot resolve gateway '%s': %s (check 'gateway' in %s)", prof->gateway,
+		log_err("cannot resolve gateway '%s': %s (check 'gateway' in %s, and DNS)", prof->gateway,
 			gai_strerror(r), prof->file ? prof->file : "the config");
 		return KITE_ERR_SYS;
 	}
@@ -152,47 +475,61 @@ static int resolve_gateway(const struct kite_profile *prof, struct sockaddr_stor
 	return 0;
 }
 
-/* Local address the kernel would use towards the gateway (a connected probe socket). */
-static int local_addr_for(const struct sockaddr_storage *gw, socklen_t gwlen,
-			  struct sockaddr_storage *out)
+static unsigned link_mtu(int ifindex)
 {
-	socklen_t l = sizeof(*out);
-	int fd = socket(gw->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int r = KITE_ERR_SYS;
+	struct ifreq ifr;
+	unsigned mtu = 1500;
+	int fd;
 
-	if (fd < 0)
-		return KITE_ERR_SYS;
-	if (connect(fd, (const struct sockaddr *)gw, gwlen) == 0 &&
-	    getsockname(fd, (struct sockaddr *)out, &l) == 0)
-		r = 0;
-	close(fd);
-	return r;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ifindex <= 0 || !if_indextoname((unsigned)ifindex, ifr.ifr_name))
+		return mtu;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 576)
+		mtu = (unsigned)ifr.ifr_mtu;
+	if (fd >= 0)
+		close(fd);
+	return mtu;
 }
 
-static int open_socket(struct conn *c, struct sockaddr_storage *local)
+static int open_socket(struct conn *c, unsigned *outer_mtu)
 {
-	socklen_t l = sizeof(*local);
-	char buf[64];
+	socklen_t l = sizeof(c->local);
+	int ifindex = 0;
+	char buf[80];
 
-	if (local_addr_for(&c->gw, c->gw_len, local) != 0) {
+	if (route_lookup(&c->ids, &c->gw, &c->local, &ifindex) != 0) {
 		log_err("no route to the gateway %s: %s (is the network up?)",
-			addr_str(&c->gw, buf, sizeof(buf)), strerror(errno));
+			ip_str(&c->gw, buf, sizeof(buf)), strerror(errno));
 		return KITE_ERR_SYS;
 	}
+	*outer_mtu = link_mtu(ifindex);
 	c->fd = socket(c->gw.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0) {
 		log_err("socket: %s", strerror(errno));
 		return KITE_ERR_SYS;
 	}
-	set_port(local, 0);
-	if (bind(c->fd, (struct sockaddr *)local, local->ss_family == AF_INET ?
+	/* kite's own packets carry the mark so the tunnel routes never capture them (route.h). */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_MARK, &c->ids.mark, sizeof(c->ids.mark)) != 0) {
+		log_err("cannot mark the IKE socket (SO_MARK): %s (needs CAP_NET_ADMIN)", strerror(errno));
+		return KITE_ERR_SYS;
+	}
+	{
+		int sz = 4 << 20;
+
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+	}
+	set_port(&c->local, 0);
+	if (bind(c->fd, (struct sockaddr *)&c->local, c->local.ss_family == AF_INET ?
 		 sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) != 0 ||
-	    getsockname(c->fd, (struct sockaddr *)local, &l) != 0) {
+	    getsockname(c->fd, (struct sockaddr *)&c->local, &l) != 0) {
 		log_err("cannot bind a UDP socket: %s", strerror(errno));
 		return KITE_ERR_SYS;
 	}
-	log_debug("local %s, gateway %s", addr_str(local, buf, sizeof(buf)),
-		  addr_str(&c->gw, buf + 32, sizeof(buf) - 32));
+	log_debug("local %s, gateway %s, uplink mtu %u",
+		  addr_str(&c->local, get_port(&c->local), buf, 40),
+		  addr_str(&c->gw, get_port(&c->gw), buf + 40, 40), *outer_mtu);
 	return 0;
 }
 
@@ -202,14 +539,8 @@ static int build_params(const struct kite_profile *prof, struct ike_params *p,
 	char ab[INET6_ADDRSTRLEN];
 	const char *lid = prof->local_id, *rid = prof->remote_id;
 
-	if (!lid) {
-		/* Default IDi: the local address (design.md 3). */
-		if (local->ss_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)local)->sin_addr, ab, sizeof(ab));
-		else
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)local)->sin6_addr, ab, sizeof(ab));
-		lid = ab;
-	}
+	if (!lid)
+		lid = ip_str(local, ab, sizeof(ab));	/* default IDi: the local address */
 	if (ike_id_parse(lid, &p->id_type, p->id, &p->id_len, sizeof(p->id)) != 0) {
 		log_err("%s: local_id '%s' is not a usable identity", prof->file, lid);
 		return KITE_ERR_CONFIG;
@@ -223,56 +554,233 @@ static int build_params(const struct kite_profile *prof, struct ike_params *p,
 	return 0;
 }
 
-static int exit_for(enum ike_fail f)
+/* ---- status ---- */
+
+static void hex(const uint8_t *p, size_t n, char *out)
 {
-	return f == IKE_FAIL_NONE ? KITE_EXIT_OK : KITE_EXIT_CONNECT;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
-int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o)
+static const char *conn_state_name(const struct conn *c)
 {
+	switch (ike_sa_state(c->sa)) {
+	case IKE_STATE_ESTABLISHED:
+		return c->up ? "established" : "connecting";
+	case IKE_STATE_DELETING:
+	case IKE_STATE_DOWN:
+		return "down";
+	default:
+		return "connecting";
+	}
+}
+
+static void conn_status(struct conn *c, int json, char *out, size_t len)
+{
+	uint8_t si[8], sr[8];
+	char spi_i[17], spi_r[17], local[64], gw[64], vip[2][INET6_ADDRSTRLEN];
+	struct dp_stats st;
+	int nv = 0, natt = ike_sa_natt(c->sa);
+	uint64_t up = c->up ? (daemon_now_ms() - c->up_since) / 1000 : 0;
+	char eb[40];
+
+	memset(&st, 0, sizeof(st));
+	if (c->dp)
+		c->dpo->stats(c->dp, &st);
+	ike_sa_spis(c->sa, si, sr);
+	hex(si, 8, spi_i);
+	hex(sr, 8, spi_r);
+	addr_str(&c->local, get_port(&c->local), local, sizeof(local));
+	addr_str(&c->gw, natt ? IKEV2_NATT_PORT : get_port(&c->gw), gw, sizeof(gw));
+	if (c->cfg.has_vip4)
+		inet_ntop(AF_INET, c->cfg.vip4, vip[nv++], INET6_ADDRSTRLEN);
+	if (c->cfg.has_vip6)
+		inet_ntop(AF_INET6, c->cfg.vip6, vip[nv++], INET6_ADDRSTRLEN);
+	if (c->child.encr == IKEV2_ENCR_CHACHA20_POLY1305)
+		snprintf(eb, sizeof(eb), "CHACHA20_POLY1305");
+	else if (c->child.encr == IKEV2_ENCR_AES_GCM_16)
+		snprintf(eb, sizeof(eb), "AES_GCM_16_%u", c->child.encr_bits);
+	else if (c->child.encr == IKEV2_ENCR_AES_CBC)
+		snprintf(eb, sizeof(eb), "AES_CBC_%u/%s", c->child.encr_bits,
+			 ikev2_integ_name(c->child.integ));
+	else
+		eb[0] = '\0';
+	if (json) {
+		snprintf(out, len,
+			 "{\"name\":\"%s\",\"state\":\"%s\",\"dataplane\":\"%s\",\"interface\":\"%s\","
+			 "\"local\":\"%s\",\"gateway\":\"%s\",\"virtual_ip\":[%s%s%s%s%s%s],"
+			 "\"ike\":{\"spi_i\":\"%s\",\"spi_r\":\"%s\",\"proposal\":\"%s\"},"
+			 "\"child\":{\"spi_in\":\"%08x\",\"spi_out\":\"%08x\",\"proposal\":\"%s\","
+			 "\"bytes_in\":%llu,\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu,"
+			 "\"dropped_in\":%llu,\"dropped_no_sa\":%llu},"
+			 "\"mobike\":{\"enabled\":%s,\"updates\":0},\"reconnects\":0,"
+			 "\"established_for_s\":%llu}\n",
+			 c->prof->name, conn_state_name(c), c->dpo->name,
+			 c->dp ? c->dpo->ifname(c->dp) : "", local, gw,
+			 nv > 0 ? "\"" : "", nv > 0 ? vip[0] : "", nv > 0 ? "\"" : "",
+			 nv > 1 ? ",\"" : "", nv > 1 ? vip[1] : "", nv > 1 ? "\"" : "",
+			 spi_i, spi_r, ike_sa_proposal(c->sa),
+			 c->child.spi_in, c->child.spi_out, eb,
+			 (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+			 (unsigned long long)st.packets_in, (unsigned long long)st.packets_out,
+			 (unsigned long long)(st.drop_esp + st.drop_selector),
+			 (unsigned long long)st.drop_no_sa,
+			 c->prof->mobike ? "true" : "false", (unsigned long long)up);
+	} else {
+		snprintf(out, len,
+			 "%s: %s\n"
+			 "  gateway      %s (%s)\n"
+			 "  local        %s\n"
+			 "  interface    %s (%s data plane, mtu %u)\n"
+			 "  virtual IP   %s%s%s\n"
+			 "  IKE SA       %s/%s %s\n"
+			 "  CHILD SA     in %08x, out %08x %s\n"
+			 "  traffic      in %llu bytes (%llu packets), out %llu bytes (%llu packets)\n"
+			 "  dropped      %llu inbound, %llu while no SA\n"
+			 "  up for       %llus\n",
+			 c->prof->name, conn_state_name(c), c->prof->gateway, gw, local,
+			 c->dp ? c->dpo->ifname(c->dp) : "-", c->dpo->name, c->dp ? c->dpo->mtu(c->dp) : 0,
+			 nv > 0 ? vip[0] : "none", nv > 1 ? ", " : "", nv > 1 ? vip[1] : "",
+			 spi_i, spi_r, ike_sa_proposal(c->sa),
+			 c->child.spi_in, c->child.spi_out, eb,
+			 (unsigned long long)st.bytes_in, (unsigned long long)st.packets_in,
+			 (unsigned long long)st.bytes_out, (unsigned long long)st.packets_out,
+			 (unsigned long long)(st.drop_esp + st.drop_selector),
+			 (unsigned long long)st.drop_no_sa, (unsigned long long)up);
+	}
+}
+
+static void ctl_handle(struct conn *c, uint64_t now, uint64_t *close_deadline)
+{
+	char req[64], out[4096];
+	int fd = accept4(c->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	ssize_t n;
+	struct pollfd p;
+
+	if (fd < 0)
+		return;
+	p.fd = fd;
+	p.events = POLLIN;
+	/* Requests are one short line; a client that sends nothing in 1 s is dropped. */
+	if (poll(&p, 1, 1000) <= 0 || (n = read(fd, req, sizeof(req) - 1)) <= 0) {
+		close(fd);
+		return;
+	}
+	req[n] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	if (!strcmp(req, "status") || !strcmp(req, "status-json")) {
+		conn_status(c, req[6] == '-', out, sizeof(out));
+		if (write(fd, out, strlen(out)) < 0)
+			log_debug("status: %s", strerror(errno));
+		close(fd);
+	} else if (!strcmp(req, "disconnect")) {
+		if (c->n_waiters < MAX_WAITERS)
+			c->waiters[c->n_waiters++] = fd;
+		else
+			close(fd);
+		log_info("disconnect requested");
+		if (*close_deadline == UINT64_MAX)
+			*close_deadline = now + DELETE_WAIT_MS;
+		ike_delete(c->sa, now);
+	} else {
+		const char *e = "error unknown request\n";
+
+		if (write(fd, e, strlen(e)) < 0)
+			log_debug("ctl: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+/* ---- main loop ---- */
+
+static void conn_teardown(struct conn *c)
+{
+	if (c->up)
+		run_hook(c, "disconnect");
+	if (c->dns_applied)
+		dns_undo(&c->dns);
+	c->dns_applied = 0;
+	route_close(c->rs);
+	c->rs = NULL;
+	if (c->dp)
+		c->dpo->destroy(c->dp);
+	c->dp = NULL;
+	c->up = 0;
+}
+
+int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
+	       const uint8_t *psk, size_t psk_len)
+{
+	static uint8_t rx[65536 + 64];
 	struct conn c;
 	struct ike_params p;
-	uint8_t psk[KITE_PSK_MAX];
-	size_t psk_len = sizeof(psk);
-	int weak = 0, sfd = -1, ret = KITE_EXIT_CONNECT;
-	char err[512];
+	struct dp_env env;
+	int sfd = -1, ret = KITE_EXIT_CONNECT;
 	sigset_t mask;
 	uint64_t close_deadline = UINT64_MAX;
-	static uint8_t rx[IKEV2_MAX_MSG + 64];
+	unsigned outer_mtu = 1500;
+	char path[128], gb[80];
+	struct rlimit nocore = { 0, 0 };
 
 	memset(&c, 0, sizeof(c));
 	memset(&p, 0, sizeof(p));
-	c.fd = -1;
+	c.fd = c.ctl_fd = -1;
 	c.prof = prof;
-	if (prof->auth != KITE_AUTH_PSK) {
-		log_err("auth = %s is not available in this build yet; use auth = psk",
-			prof->auth == KITE_AUTH_EAP ? "eap" : "cert");
-		return KITE_EXIT_USAGE;
-	}
-	if (config_read_psk(prof->psk_file, psk, &psk_len, &weak, err, sizeof(err)) != 0) {
-		log_err("%s", err);
-		return errno == EACCES ? KITE_EXIT_PERM : KITE_EXIT_USAGE;
-	}
-	if (weak)
-		log_warn("the PSK in %s is short: anyone who records one connection can guess it "
-			 "offline; use 20+ random characters, or EAP/certificates", prof->psk_file);
+	c.o = o;
+	c.report_fd = o->report_fd;
+	c.dpo = &dp_tun_ops;
+	/* Keys live in this process: no core dumps, not ptrace-able by other users. */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &nocore);
+	signal(SIGPIPE, SIG_IGN);
+
 	if (crypto_init() != 0) {
 		log_err("crypto self-test failed; refusing to run");
 		goto out;
 	}
-	if (resolve_gateway(prof, &c.gw, &c.gw_len) != 0 || open_socket(&c, &p.local) != 0)
+	if ((c.ctl_fd = ctl_listen(prof->name)) < 0) {
+		ctl_path(prof->name, path, sizeof(path));
+		log_err(errno == EADDRINUSE ? "'%s' is already connected (see 'kite status %s')" :
+			"cannot create the control socket for '%s': %s", prof->name,
+			errno == EADDRINUSE ? prof->name : strerror(errno));
 		goto out;
-	p.prof = prof;
-	p.remote = c.gw;
-	p.psk = psk;
-	p.psk_len = psk_len;
-	if (build_params(prof, &p, &p.local) != 0) {
+	}
+	route_ids_for(prof->name, &c.ids);
+	/* After a crash (kill -9): remove what the previous run left behind. */
+	route_cleanup_stale(&c.ids);
+	dns_cleanup_stale(KITE_RUN_DIR, prof->name);
+	if (resolve_gateway(prof, &c.gw, &c.gw_len) != 0 || open_socket(&c, &outer_mtu) != 0)
+		goto out;
+	if ((c.rs = route_open(&c.ids)) == NULL) {
+		log_err("cannot open a netlink socket: %s", strerror(errno));
+		goto out;
+	}
+	if (prof->dataplane == KITE_DP_XFRM) {
+		log_err("dataplane = xfrm is not available in this build; use dataplane = tun or auto");
 		ret = KITE_EXIT_USAGE;
 		goto out;
 	}
-	c.sa = ike_sa_new(&p, &conn_ops, &c);
-	crypto_wipe(psk, sizeof(psk));
-	if (!c.sa) {
+	memset(&env, 0, sizeof(env));
+	env.profile = prof->name;
+	env.udp_fd = c.fd;
+	env.gw = c.gw;
+	env.gw_len = c.gw_len;
+	env.replay_window = prof->replay_window;
+	env.outer_mtu = outer_mtu;
+	if (prof->dataplane == KITE_DP_AUTO)
+		log_info("data plane: tun (userspace ESP; kernel XFRM support is not built in yet)");
+	if ((c.dp = c.dpo->create(&env)) == NULL)
+		goto out;
+	p.prof = prof;
+	p.remote = c.gw;
+	p.local = c.local;
+	p.psk = psk;
+	p.psk_len = psk_len;
+	if (build_params(prof, &p, &c.local) != 0) {
+		ret = KITE_EXIT_USAGE;
+		goto out;
+	}
+	if ((c.sa = ike_sa_new(&p, &conn_ops, &c)) == NULL) {
 		log_err("out of memory");
 		goto out;
 	}
@@ -282,24 +790,25 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	{
-		char gb[64];
-
-		log_info("connecting '%s' to %s (%s)", prof->name, prof->gateway,
-			 addr_str(&c.gw, gb, sizeof(gb)));
-	}
+	log_info("connecting '%s' to %s (%s)", prof->name, prof->gateway,
+		 addr_str(&c.gw, get_port(&c.gw), gb, sizeof(gb)));
 	if (ike_start(c.sa, daemon_now_ms()) != 0)
 		goto done;
 
 	while (ike_sa_state(c.sa) != IKE_STATE_DOWN) {
-		struct pollfd pfd[2] = { { c.fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct pollfd pfd[4] = {
+			{ c.fd, POLLIN, 0 }, { sfd, POLLIN, 0 }, { c.ctl_fd, POLLIN, 0 },
+			{ c.dpo->fd(c.dp), POLLIN, 0 },
+		};
 		uint64_t now = daemon_now_ms(), dl = ike_next_timeout(c.sa);
 		int tmo;
 
 		if (close_deadline < dl)
 			dl = close_deadline;
+		if (c.up && ike_sa_nat_local(c.sa) && c.next_keepalive < dl)
+			dl = c.next_keepalive;
 		tmo = dl == UINT64_MAX ? -1 : dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
-		if (poll(pfd, 2, tmo) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, tmo) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
@@ -314,27 +823,30 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o)
 				ike_delete(c.sa, now);
 			}
 		}
+		if (pfd[2].revents & POLLIN)
+			ctl_handle(&c, now, &close_deadline);
+		if (pfd[3].revents & POLLIN)
+			c.dpo->input(c.dp);
 		if (pfd[0].revents & POLLIN) {
-			for (int burst = 0; burst < 64; burst++) {
+			for (int burst = 0; burst < 256; burst++) {
 				struct sockaddr_storage from;
 				socklen_t fl = sizeof(from);
 				ssize_t n = recvfrom(c.fd, rx, sizeof(rx), 0, (struct sockaddr *)&from, &fl);
-				uint16_t port;
 
 				if (n < 0)
 					break;
-				port = get_port(&from);
 				if (!same_host(&from, &c.gw)) {
 					log_debug("dropped a datagram from a host that is not the gateway");
 					continue;
 				}
-				if (port == IKEV2_NATT_PORT) {
-					/* 0xff: NAT keepalive; non-ESP marker: IKE; else ESP (RFC 3948 2.2). */
+				if (get_port(&from) == IKEV2_NATT_PORT) {
+					/* 0xff: NAT keepalive; zero marker: IKE; else ESP (RFC 3948 2.2). */
 					if (n == 1 && rx[0] == 0xff)
 						continue;
-					if (n < 4 || memcmp(rx, "\0\0\0\0", 4) != 0)
-						continue;	/* ESP: no data plane in this path yet */
-					ike_input(c.sa, rx + 4, (size_t)n - 4, 1, now);
+					if (n >= 4 && !memcmp(rx, "\0\0\0\0", 4))
+						ike_input(c.sa, rx + 4, (size_t)n - 4, 1, now);
+					else
+						c.dpo->esp_input(c.dp, rx, (size_t)n);
 				} else {
 					ike_input(c.sa, rx, (size_t)n, 0, now);
 				}
@@ -343,24 +855,59 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o)
 		now = daemon_now_ms();
 		if (now >= ike_next_timeout(c.sa))
 			ike_timeout(c.sa, now);
+		if (c.up && ike_sa_nat_local(c.sa) && now >= c.next_keepalive) {
+			/* NAT-T keepalive (RFC 3948 2.3) to keep the NAT mapping alive. */
+			struct sockaddr_storage to = c.gw;
+			uint8_t ka = 0xff;
+
+			set_port(&to, IKEV2_NATT_PORT);
+			if (c.next_keepalive &&
+			    sendto(c.fd, &ka, 1, 0, (struct sockaddr *)&to, c.gw_len) < 0)
+				log_debug("keepalive: %s", strerror(errno));
+			c.next_keepalive = now + (uint64_t)(prof->keepalive_s ? prof->keepalive_s : 20) * 1000;
+		}
 		if (now >= close_deadline && ike_sa_state(c.sa) != IKE_STATE_DOWN) {
 			log_info("the gateway did not answer the DELETE in time; closing anyway");
 			break;
 		}
 	}
 done:
-	if (ike_sa_fail(c.sa) != IKE_FAIL_NONE)
+	if (ike_sa_fail(c.sa) != IKE_FAIL_NONE) {
+		char line[300];
+
 		log_err("%s", ike_sa_reason(c.sa));
-	else
+		snprintf(line, sizeof(line), "fail %d %s\n", KITE_EXIT_CONNECT, ike_sa_reason(c.sa));
+		conn_report(&c, line);
+		ret = KITE_EXIT_CONNECT;
+	} else {
 		log_info("'%s' closed", prof->name);
-	ret = exit_for(ike_sa_fail(c.sa));
+		ret = KITE_EXIT_OK;
+	}
 out:
-	crypto_wipe(psk, sizeof(psk));
+	conn_teardown(&c);
+	if (c.report_fd >= 0) {
+		char line[300];
+
+		snprintf(line, sizeof(line), "fail %d %s\n", ret ? ret : KITE_EXIT_CONNECT,
+			 log_last_error()[0] ? log_last_error() :
+			 "the connection could not be set up (see the log: journalctl -t kite)");
+		conn_report(&c, line);
+	}
 	ike_sa_free(c.sa);
 	if (c.fd >= 0)
 		close(c.fd);
 	if (sfd >= 0)
 		close(sfd);
+	if (c.ctl_fd >= 0) {
+		ctl_path(prof->name, path, sizeof(path));
+		unlink(path);
+		close(c.ctl_fd);
+	}
+	for (int i = 0; i < c.n_waiters; i++) {
+		if (write(c.waiters[i], "closed\n", 7) < 0)
+			log_debug("waiter: %s", strerror(errno));
+		close(c.waiters[i]);
+	}
 	crypto_fini();
 	return ret;
 }

@@ -1,19 +1,28 @@
 /*
  * daemon: the glue between the sans-I/O core (ike_sa) and the world: the UDP
- * socket to the gateway, the clock, signals. One profile per process.
+ * socket to the gateway, the data plane (dp.h), host configuration (route.h,
+ * dns.h), the control socket (ctl.h), the clock and signals. One profile per
+ * process, single-threaded, poll()-driven.
  */
 #ifndef KITE_DAEMON_H
 #define KITE_DAEMON_H
 
+#include <stdint.h>
+
 #include "config.h"
 
 struct daemon_opts {
-	int foreground;
-	int verbose;		/* log level */
+	int foreground;		/* stay attached, log to stderr */
+	int level;		/* log level */
+	int report_fd;		/* background: write "up\n" or "fail CODE reason\n" here, then close */
 };
 
-/* Connect the profile and run until closed. Returns a process exit code (enum kite_exit). */
-int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o);
+/*
+ * Connect the profile and run until closed. psk/psk_len: the key read before
+ * forking (wiped by the caller afterwards). Returns a process exit code.
+ */
+int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
+	       const uint8_t *psk, size_t psk_len);
 
 /* Monotonic milliseconds. */
 uint64_t daemon_now_ms(void);

@@ -24,19 +24,30 @@ struct ike_enc {
 	size_t pld_off;		/* offset of the payload being written */
 };
 
-/* Start a message: writes hdr (length patched by ikev2_enc_finish). */
+/*
+ * Start a message: writes hdr (length patched by ikev2_enc_finish). hdr->version
+ * is written as given; hdr->next_payload and hdr->length are ignored (patched).
+ */
 void ikev2_enc_init(struct ike_enc *e, uint8_t *buf, size_t cap, const struct ike_hdr *hdr);
 /* Start an inner chain (plaintext of an SK payload). */
 void ikev2_enc_init_inner(struct ike_enc *e, uint8_t *buf, size_t cap);
 
-/* Generic payload framing; begin returns the payload header's offset. */
+/*
+ * Generic payload framing; begin returns the payload header's offset, or
+ * (size_t)-1 with the error flag set. After SK/SKF nothing may follow (a later
+ * begin sets the error); their own Next Payload (the first inner type) is left
+ * 0 for the caller to set with wbuf_set_u8(&e->w, off, first).
+ */
 size_t ikev2_enc_begin(struct ike_enc *e, uint8_t type, uint8_t flags);
 void ikev2_enc_end(struct ike_enc *e, size_t off);
 
 /* Patch the IKE header's length (messages only); returns 0 and *len, or KITE_ERR_INVAL on overflow. */
 int ikev2_enc_finish(struct ike_enc *e, size_t *len);
 
-/* Payload builders (RFC 7296 section 3.x). */
+/*
+ * Payload builders (RFC 7296 section 3.x). ikev2_enc_sa: a proposal with num 0
+ * is numbered by its position (1, 2, ...); key_bits != 0 adds KEY_LENGTH.
+ */
 void ikev2_enc_sa(struct ike_enc *e, const struct ike_proposal *p, size_t n);
 void ikev2_enc_ke(struct ike_enc *e, uint16_t group, const uint8_t *data, size_t len);
 void ikev2_enc_nonce(struct ike_enc *e, const uint8_t *data, size_t len);
@@ -54,5 +65,13 @@ void ikev2_enc_vendor(struct ike_enc *e, const uint8_t *data, size_t len);
 void ikev2_enc_cert(struct ike_enc *e, uint8_t encoding, const uint8_t *data, size_t len);
 void ikev2_enc_certreq(struct ike_enc *e, uint8_t encoding, const uint8_t *data, size_t len);
 void ikev2_enc_eap(struct ike_enc *e, const uint8_t *data, size_t len);
+/*
+ * SK (RFC 7296, 3.14) / SKF (RFC 7383, 2.5) around an already encrypted body
+ * (IV || ciphertext || ICV); inner_first goes into the Next Payload field
+ * (0 in fragments other than the first). Must be the last payload.
+ */
+void ikev2_enc_sk(struct ike_enc *e, uint8_t inner_first, const uint8_t *body, size_t len);
+void ikev2_enc_skf(struct ike_enc *e, uint8_t inner_first, uint16_t num, uint16_t total,
+		   const uint8_t *body, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 
 static int log_syslog;
 static int log_lvl = LOG_LVL_INFO;
+static char last_err[1024];
 
 void log_init(const char *ident, int use_syslog, int level)
 {
@@ -16,6 +17,11 @@ void log_init(const char *ident, int use_syslog, int level)
 	log_lvl = level;
 	if (use_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+const char *log_last_error(void)
+{
+	return last_err;
 }
 
 int log_level(void)
@@ -30,11 +36,15 @@ void log_msg(int level, const char *func, const char *fmt, ...)
 	char line[1024];
 	va_list ap;
 
-	if (level > log_lvl)
+	if (level > log_lvl && level != LOG_LVL_ERR)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (level == LOG_LVL_ERR)
+		snprintf(last_err, sizeof(last_err), "%s", line);
+	if (level > log_lvl)
+		return;
 	if (log_syslog) {
 		syslog(prio[level], "%s", line);
 		return;

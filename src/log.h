@@ -11,6 +11,8 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(const char *ident, int use_syslog, int level);
 int log_level(void);
+/* The last error line logged (for reporting to the parent process); "" if none. */
+const char *log_last_error(void);
 void log_msg(int level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -2,12 +2,16 @@
  * main: the command line (design.md 3). A static table of subcommands, as in
  * wireguard-tools' wg.c.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "crypto.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "kite.h"
 #include "log.h"
@@ -25,14 +29,27 @@ struct command {
 };
 
 static int cmd_connect(struct globals *g, int argc, char **argv);
+static int cmd_disconnect(struct globals *g, int argc, char **argv);
+static int cmd_status(struct globals *g, int argc, char **argv);
 static int cmd_help(struct globals *g, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "connect", cmd_connect, "connect [NAME] [--foreground]",
 	  "Connect the profile NAME (default: the only profile in the config file).\n"
-	  "  --foreground  stay attached and log to stderr (required in this version)\n"
-	  "Exit status: 0 connected and later closed cleanly, 1 connection or\n"
-	  "authentication failure, 2 usage or configuration error, 3 not permitted." },
+	  "Returns once traffic can flow through the tunnel; the connection is then\n"
+	  "kept by a background process that logs to the journal (journalctl -t kite).\n"
+	  "  --foreground  stay attached and log to stderr (systemd, tests)\n"
+	  "Exit status: 0 connected, 1 connection or authentication failure,\n"
+	  "2 usage or configuration error, 3 not permitted (needs root)." },
+	{ "disconnect", cmd_disconnect, "disconnect [NAME | --all]",
+	  "Close the connection NAME (default: the only one running): the gateway is told\n"
+	  "(IKE DELETE) and everything kite changed on this host is undone.\n"
+	  "Exit status: 0 closed, 4 not connected, 3 not permitted." },
+	{ "status", cmd_status, "status [NAME] [--json]",
+	  "Show the state of the connection NAME (default: every running connection):\n"
+	  "gateway, addresses, SAs, traffic counters. --json prints one JSON object\n"
+	  "(an array when more than one connection is shown); field names are stable.\n"
+	  "Exit status: 0 shown, 4 not connected, 3 not permitted." },
 	{ "help", cmd_help, "help [COMMAND]", "Show help for kite or for one command." },
 };
 
@@ -48,7 +65,9 @@ static void usage(FILE *f)
 		   "Commands:\n", KITE_DEFAULT_CONFIG);
 	for (size_t i = 0; i < KITE_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  kite %s\n", commands[i].usage);
-	fprintf(f, "\nSee 'kite help COMMAND' and vpn.ini.example.\n");
+	fprintf(f, "\nExit status: 0 ok, 1 connection/authentication failure, 2 usage or\n"
+		   "configuration error, 3 not permitted, 4 not connected.\n"
+		   "See 'kite help COMMAND', kite(8) and vpn.ini.example.\n");
 }
 
 static int cmd_help(struct globals *g, int argc, char **argv)
@@ -67,14 +86,52 @@ static int cmd_help(struct globals *g, int argc, char **argv)
 	return KITE_EXIT_USAGE;
 }
 
+static int need_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "kite: error: %s needs root (CAP_NET_ADMIN); run it with sudo\n", what);
+	return KITE_EXIT_PERM;
+}
+
+/* Wait for the daemon's one-line report: "up" or "fail CODE reason". */
+static int wait_report(int fd, const char *name)
+{
+	char buf[600];
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!strcmp(buf, "up")) {
+		fprintf(stderr, "kite: '%s' connected (see 'kite status %s')\n", name, name);
+		return KITE_EXIT_OK;
+	}
+	if (!strncmp(buf, "fail ", 5)) {
+		char *reason = NULL;
+		long code = strtol(buf + 5, &reason, 10);
+
+		fprintf(stderr, "kite: error: %s\n", reason && *reason ? reason + 1 : "connection failed");
+		return code > 0 && code < 5 ? (int)code : KITE_EXIT_CONNECT;
+	}
+	fprintf(stderr, "kite: error: the kite daemon for '%s' exited unexpectedly (see journalctl -t kite)\n",
+		name);
+	return KITE_EXIT_CONNECT;
+}
+
 static int cmd_connect(struct globals *g, int argc, char **argv)
 {
 	struct kite_config cfg;
-	struct daemon_opts o = { 0, g->level };
+	struct daemon_opts o = { 0, g->level, -1 };
 	const struct kite_profile *prof;
 	const char *name = NULL;
+	uint8_t psk[KITE_PSK_MAX];
+	size_t psk_len = 0;
 	char err[512];
-	int r;
+	int r, weak = 0, pfd[2];
+	pid_t pid;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
@@ -90,16 +147,11 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 			return KITE_EXIT_USAGE;
 		}
 	}
-	if (!o.foreground) {
-		fprintf(stderr, "kite: error: this version runs connections only in the foreground: "
-				"use 'kite connect %s--foreground'\n", name ? "NAME " : "");
-		return KITE_EXIT_USAGE;
-	}
 	memset(&cfg, 0, sizeof(cfg));
 	if ((r = config_load(&cfg, g->config, err, sizeof(err))) != 0) {
 		fprintf(stderr, "kite: error: %s\n", err);
 		config_free(&cfg);
-		return KITE_EXIT_USAGE;
+		return r == KITE_ERR_SYS && errno == EACCES ? KITE_EXIT_PERM : KITE_EXIT_USAGE;
 	}
 	prof = config_profile(&cfg, name, err, sizeof(err));
 	if (!prof) {
@@ -107,10 +159,194 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 		config_free(&cfg);
 		return KITE_EXIT_USAGE;
 	}
-	log_init("kite", !o.foreground, g->level);
-	r = daemon_run(prof, &o);
+	if ((r = need_root("connecting")) != 0)
+		goto out;
+	if (prof->auth != KITE_AUTH_PSK) {
+		fprintf(stderr, "kite: error: %s:%d: auth = %s is not available in this version yet; use auth = psk\n",
+			prof->file, prof->line, prof->auth == KITE_AUTH_EAP ? "eap" : "cert");
+		r = KITE_EXIT_USAGE;
+		goto out;
+	}
+	psk_len = sizeof(psk);
+	if (config_read_psk(prof->psk_file, psk, &psk_len, &weak, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kite: error: %s\n", err);
+		r = KITE_EXIT_USAGE;
+		goto out;
+	}
+	if (weak)
+		fprintf(stderr, "kite: warning: the PSK in %s is short: anyone who records one connection "
+				"can guess it offline; use 20+ random characters, or EAP/certificates\n",
+			prof->psk_file);
+	{
+		int fd = ctl_connect(prof->name);
+
+		if (fd >= 0) {
+			close(fd);
+			fprintf(stderr, "kite: error: '%s' is already connected (see 'kite status %s', "
+					"'kite disconnect %s')\n", prof->name, prof->name, prof->name);
+			r = KITE_EXIT_CONNECT;
+			goto out;
+		}
+	}
+	if (o.foreground) {
+		log_init("kite", 0, g->level);
+		r = daemon_run(prof, &o, psk, psk_len);
+		goto out;
+	}
+	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "kite: error: cannot start the background process: %s\n", strerror(errno));
+		r = KITE_EXIT_CONNECT;
+		goto out;
+	}
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		const char *lf = getenv("KITE_LOG_FILE");
+
+		close(pfd[0]);
+		setsid();
+		if (chdir("/") != 0)
+			_exit(KITE_EXIT_CONNECT);
+		if (dn >= 0) {
+			dup2(dn, 0);
+			dup2(dn, 1);
+			dup2(dn, 2);
+			if (dn > 2)
+				close(dn);
+		}
+		/* Debug aid: KITE_LOG_FILE=/path logs there instead of syslog. */
+		if (lf && *lf) {
+			int lfd = open(lf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+			if (lfd >= 0) {
+				dup2(lfd, 2);
+				close(lfd);
+			}
+		}
+		log_init("kite", !(lf && *lf), g->level);
+		o.report_fd = pfd[1];
+		r = daemon_run(prof, &o, psk, psk_len);
+		crypto_wipe(psk, sizeof(psk));
+		config_free(&cfg);
+		_exit(r);
+	}
+	close(pfd[1]);
+	crypto_wipe(psk, sizeof(psk));
+	r = wait_report(pfd[0], prof->name);
+	close(pfd[0]);
+out:
+	crypto_wipe(psk, sizeof(psk));
 	config_free(&cfg);
 	return r;
+}
+
+/* Names of running connections: the one given, or all. */
+static int pick_running(const char *name, char names[][40], int max)
+{
+	if (name) {
+		snprintf(names[0], 40, "%s", name);
+		return 1;
+	}
+	return ctl_list(names, max);
+}
+
+static int ctl_error(const char *name)
+{
+	if (errno == ENOENT || errno == ECONNREFUSED) {
+		fprintf(stderr, "kite: error: '%s' is not connected\n", name);
+		return KITE_EXIT_NOTCONN;
+	}
+	if (errno == EACCES || errno == EPERM) {
+		fprintf(stderr, "kite: error: permission denied on %s/%s.sock; run with sudo\n",
+			KITE_RUN_DIR, name);
+		return KITE_EXIT_PERM;
+	}
+	fprintf(stderr, "kite: error: cannot talk to the kite daemon for '%s': %s\n", name, strerror(errno));
+	return KITE_EXIT_CONNECT;
+}
+
+static int cmd_disconnect(struct globals *g, int argc, char **argv)
+{
+	char names[KITE_MAX_PROFILES][40], out[256];
+	const char *name = NULL;
+	int all = 0, n, ret = KITE_EXIT_OK;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			fprintf(stderr, "kite: error: usage: kite disconnect [NAME | --all]\n");
+			return KITE_EXIT_USAGE;
+		}
+	}
+	if (all && name) {
+		fprintf(stderr, "kite: error: give a NAME or --all, not both\n");
+		return KITE_EXIT_USAGE;
+	}
+	n = pick_running(name, names, KITE_MAX_PROFILES);
+	if (n == 0) {
+		fprintf(stderr, "kite: error: no connection is running\n");
+		return KITE_EXIT_NOTCONN;
+	}
+	if (n > 1 && !all) {
+		fprintf(stderr, "kite: error: %d connections are running; name one or use --all\n", n);
+		return KITE_EXIT_USAGE;
+	}
+	for (int i = 0; i < n; i++) {
+		if (ctl_request(names[i], "disconnect", out, sizeof(out)) != 0) {
+			ret = ctl_error(names[i]);
+			continue;
+		}
+		fprintf(stderr, "kite: '%s' disconnected\n", names[i]);
+	}
+	return ret;
+}
+
+static int cmd_status(struct globals *g, int argc, char **argv)
+{
+	char names[KITE_MAX_PROFILES][40], out[4096];
+	const char *name = NULL;
+	int json = 0, n, shown = 0, ret = KITE_EXIT_OK;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--all"))
+			name = NULL;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			fprintf(stderr, "kite: error: usage: kite status [NAME] [--json]\n");
+			return KITE_EXIT_USAGE;
+		}
+	}
+	n = pick_running(name, names, KITE_MAX_PROFILES);
+	if (n == 0) {
+		if (json)
+			printf("[]\n");
+		else
+			fprintf(stderr, "kite: no connection is running\n");
+		return KITE_EXIT_NOTCONN;
+	}
+	if (json && n > 1)
+		printf("[");
+	for (int i = 0; i < n; i++) {
+		if (ctl_request(names[i], json ? "status-json" : "status", out, sizeof(out)) != 0) {
+			ret = ctl_error(names[i]);
+			continue;
+		}
+		if (json && n > 1) {
+			out[strcspn(out, "\n")] = '\0';
+			printf("%s%s", shown ? "," : "", out);
+		} else {
+			printf("%s%s", shown && !json ? "\n" : "", out);
+		}
+		shown++;
+	}
+	if (json && n > 1)
+		printf("]\n");
+	return shown ? KITE_EXIT_OK : ret;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,342 @@
+/*
+ * dp_tun: userspace ESP through a TUN device (see dp.h). The per-packet path
+ * reads a batch from TUN into preallocated buffers with headroom, seals in
+ * place and sends the batch with one sendmmsg; inbound ESP is opened in place
+ * and written to TUN. Nothing on these paths allocates.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "dp.h"
+#include "esp.h"
+#include "ikev2.h"
+#include "kite.h"
+#include "log.h"
+
+#define TUN_BATCH	32
+#define TUN_BUF		(ESP_MAX_HEADROOM + 65536 + ESP_MAX_TAILROOM)
+#define TUN_MAX_MTU	9000
+
+struct dp {
+	struct dp_env env;
+	int fd;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	unsigned mtu;
+	int has_sa;
+	struct esp_sa out, in;
+	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	size_t n_tsi, n_tsr;
+	struct sockaddr_storage to;	/* gateway, port 4500 */
+	struct dp_stats st;
+	uint8_t *bufs;			/* TUN_BATCH buffers of TUN_BUF bytes */
+	struct mmsghdr msgs[TUN_BATCH];
+	struct iovec iov[TUN_BATCH];
+};
+
+static void tun_name_for(const char *profile, char *out)
+{
+	size_t n = strlen(profile);
+
+	if (n <= IFNAMSIZ - 1 - 3) {
+		snprintf(out, IFNAMSIZ, "kt-%s", profile);
+	} else {
+		unsigned h = 5381;
+
+		for (size_t i = 0; i < n; i++)
+			h = h * 33 + (unsigned char)profile[i];
+		snprintf(out, IFNAMSIZ, "kt-%.8s%04x", profile, h & 0xffff);
+	}
+}
+
+static struct dp *tun_create(const struct dp_env *env)
+{
+	struct dp *dp;
+	struct ifreq ifr;
+
+	if ((dp = calloc(1, sizeof(*dp))) == NULL)
+		return NULL;
+	dp->env = *env;
+	dp->fd = -1;
+	dp->bufs = malloc((size_t)TUN_BATCH * TUN_BUF);
+	if (!dp->bufs)
+		goto fail;
+	dp->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (dp->fd < 0) {
+		log_err("cannot open /dev/net/tun: %s%s", strerror(errno),
+			errno == ENOENT ? " (load the 'tun' kernel module: modprobe tun)" :
+			errno == EACCES || errno == EPERM ? " (run kite as root)" : "");
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	tun_name_for(env->profile, ifr.ifr_name);
+	if (ioctl(dp->fd, TUNSETIFF, &ifr) != 0) {
+		log_err("cannot create tunnel device %s: %s%s", ifr.ifr_name, strerror(errno),
+			errno == EBUSY ? " (is another kite running for this profile?)" :
+			errno == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+		goto fail;
+	}
+	memcpy(dp->ifname, ifr.ifr_name, IFNAMSIZ);
+	dp->ifname[IFNAMSIZ - 1] = '\0';
+	dp->ifindex = (int)if_nametoindex(dp->ifname);
+	dp->to = env->gw;
+	if (dp->to.ss_family == AF_INET)
+		((struct sockaddr_in *)&dp->to)->sin_port = htons(IKEV2_NATT_PORT);
+	else
+		((struct sockaddr_in6 *)&dp->to)->sin6_port = htons(IKEV2_NATT_PORT);
+	dp->mtu = 1280;
+	log_debug("created %s (ifindex %d)", dp->ifname, dp->ifindex);
+	return dp;
+fail:
+	if (dp->fd >= 0)
+		close(dp->fd);
+	free(dp->bufs);
+	free(dp);
+	return NULL;
+}
+
+/* Largest inner packet that fits the outer MTU after IP, UDP and ESP overhead (RFC 4303 2.4). */
+static unsigned tun_mtu_for(const struct dp *dp)
+{
+	unsigned outer = dp->env.outer_mtu ? dp->env.outer_mtu : 1500;
+	unsigned ip = dp->to.ss_family == AF_INET6 ? 40 : 20;
+	unsigned block = (unsigned)dp->out.block_len, avail, inner;
+
+	if (block < 4)
+		block = 4;
+	if (outer < ip + 8 + 200)
+		return 576;
+	avail = outer - ip - 8 - ESP_HDR_LEN - (unsigned)dp->out.iv_len - (unsigned)dp->out.icv_len;
+	inner = avail / block * block - 2;
+	if (inner > TUN_MAX_MTU)
+		inner = TUN_MAX_MTU;
+	return inner < 576 ? 576 : inner;
+}
+
+static int tun_sa_add(struct dp *dp, const struct child_sa *c)
+{
+	int r;
+
+	if (dp->has_sa) {
+		esp_sa_clear(&dp->out);
+		esp_sa_clear(&dp->in);
+		dp->has_sa = 0;
+	}
+	r = esp_sa_init(&dp->out, c->spi_out, c->encr, c->encr_bits, c->integ, c->enc_out,
+			c->integ_len ? c->integ_out : NULL, c->esn, 0);
+	if (r == 0)
+		r = esp_sa_init(&dp->in, c->spi_in, c->encr, c->encr_bits, c->integ, c->enc_in,
+				c->integ_len ? c->integ_in : NULL, c->esn, dp->env.replay_window);
+	if (r != 0) {
+		esp_sa_clear(&dp->out);
+		log_err("cannot set up ESP: %s", kite_strerror(r));
+		return r;
+	}
+	memcpy(dp->tsi, c->tsi, sizeof(dp->tsi));
+	memcpy(dp->tsr, c->tsr, sizeof(dp->tsr));
+	dp->n_tsi = c->n_tsi;
+	dp->n_tsr = c->n_tsr;
+	dp->mtu = tun_mtu_for(dp);
+	dp->has_sa = 1;
+	return 0;
+}
+
+static int tun_sa_del(struct dp *dp, uint32_t spi_in)
+{
+	if (!dp->has_sa || dp->in.spi != spi_in)
+		return KITE_ERR_INVAL;
+	esp_sa_clear(&dp->out);
+	esp_sa_clear(&dp->in);
+	dp->has_sa = 0;
+	return 0;
+}
+
+static int tun_ifindex(const struct dp *dp)
+{
+	return dp->ifindex;
+}
+
+static const char *tun_ifname(const struct dp *dp)
+{
+	return dp->ifname;
+}
+
+static unsigned tun_mtu(const struct dp *dp)
+{
+	return dp->mtu;
+}
+
+static int tun_fd(const struct dp *dp)
+{
+	return dp->fd;
+}
+
+/* Is the address (4 or 16 bytes) inside one of the selectors' address ranges? */
+static int ts_match(const struct ike_ts *ts, size_t n, int v6, const uint8_t *addr)
+{
+	size_t alen = v6 ? 16 : 4;
+	uint8_t type = v6 ? IKEV2_TS_IPV6_ADDR_RANGE : IKEV2_TS_IPV4_ADDR_RANGE;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ts[i].type != type)
+			continue;
+		if (memcmp(addr, ts[i].start, alen) >= 0 && memcmp(addr, ts[i].end, alen) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Version and the source/destination addresses of an IP packet; 0 if not IP. */
+static int ip_addrs(const uint8_t *p, size_t len, const uint8_t **src, const uint8_t **dst)
+{
+	if (len >= 20 && (p[0] >> 4) == 4) {
+		*src = p + 12;
+		*dst = p + 16;
+		return 4;
+	}
+	if (len >= 40 && (p[0] >> 4) == 6) {
+		*src = p + 8;
+		*dst = p + 24;
+		return 6;
+	}
+	return 0;
+}
+
+static void tun_input(struct dp *dp)
+{
+	unsigned n = 0;
+	size_t head = ESP_MAX_HEADROOM;
+
+	for (int round = 0; round < 4; round++) {
+		n = 0;
+		while (n < TUN_BATCH) {
+			uint8_t *buf = dp->bufs + (size_t)n * TUN_BUF;
+			ssize_t len = read(dp->fd, buf + head, TUN_BUF - head - ESP_MAX_TAILROOM);
+			const uint8_t *src, *dst;
+			uint8_t *out;
+			size_t out_len;
+			int ver;
+
+			if (len <= 0)
+				break;
+			if (!dp->has_sa) {
+				dp->st.drop_no_sa++;
+				continue;
+			}
+			ver = ip_addrs(buf + head, (size_t)len, &src, &dst);
+			if (!ver || !ts_match(dp->tsr, dp->n_tsr, ver == 6, dst)) {
+				dp->st.drop_selector++;
+				continue;
+			}
+			if (esp_encap(&dp->out, buf + head, (size_t)len,
+				      ver == 6 ? ESP_NH_IPV6 : ESP_NH_IPV4, &out, &out_len) != 0) {
+				dp->st.drop_tx++;
+				continue;
+			}
+			dp->iov[n].iov_base = out;
+			dp->iov[n].iov_len = out_len;
+			memset(&dp->msgs[n].msg_hdr, 0, sizeof(dp->msgs[n].msg_hdr));
+			dp->msgs[n].msg_hdr.msg_name = &dp->to;
+			dp->msgs[n].msg_hdr.msg_namelen = dp->env.gw_len;
+			dp->msgs[n].msg_hdr.msg_iov = &dp->iov[n];
+			dp->msgs[n].msg_hdr.msg_iovlen = 1;
+			dp->st.packets_out++;
+			dp->st.bytes_out += (uint64_t)len;
+			n++;
+		}
+		if (n) {
+			unsigned sent = 0;
+
+			while (sent < n) {
+				int r = sendmmsg(dp->env.udp_fd, dp->msgs + sent, n - sent, 0);
+
+				if (r <= 0) {
+					dp->st.drop_tx += n - sent;
+					break;
+				}
+				sent += (unsigned)r;
+			}
+		}
+		if (n < TUN_BATCH)
+			break;
+	}
+}
+
+static void tun_esp_input(struct dp *dp, uint8_t *pkt, size_t len)
+{
+	uint8_t *inner, nh;
+	size_t inner_len;
+	const uint8_t *src, *dst;
+	int r, ver;
+
+	if (!dp->has_sa || esp_spi(pkt, len) != dp->in.spi) {
+		dp->st.drop_esp++;
+		return;
+	}
+	r = esp_decap(&dp->in, pkt, len, &inner, &inner_len, &nh);
+	if (r != 0) {
+		if (r < 0)
+			dp->st.drop_esp++;
+		return;
+	}
+	ver = ip_addrs(inner, inner_len, &src, &dst);
+	/* Inbound selector check (RFC 4301 5.2): source in TSr, destination in TSi. */
+	if (!ver || (nh == ESP_NH_IPV4) != (ver == 4) ||
+	    !ts_match(dp->tsr, dp->n_tsr, ver == 6, src) ||
+	    !ts_match(dp->tsi, dp->n_tsi, ver == 6, dst)) {
+		dp->st.drop_selector++;
+		return;
+	}
+	if (write(dp->fd, inner, inner_len) < 0) {
+		dp->st.drop_tx++;
+		return;
+	}
+	dp->st.packets_in++;
+	dp->st.bytes_in += inner_len;
+}
+
+static void tun_stats(const struct dp *dp, struct dp_stats *st)
+{
+	*st = dp->st;
+}
+
+static void tun_destroy(struct dp *dp)
+{
+	if (!dp)
+		return;
+	esp_sa_clear(&dp->out);
+	esp_sa_clear(&dp->in);
+	if (dp->fd >= 0)
+		close(dp->fd);
+	if (dp->bufs) {
+		crypto_wipe(dp->bufs, (size_t)TUN_BATCH * TUN_BUF);
+		free(dp->bufs);
+	}
+	free(dp);
+}
+
+const struct dp_ops dp_tun_ops = {
+	.name = "tun",
+	.create = tun_create,
+	.sa_add = tun_sa_add,
+	.sa_del = tun_sa_del,
+	.ifindex = tun_ifindex,
+	.ifname = tun_ifname,
+	.mtu = tun_mtu,
+	.fd = tun_fd,
+	.input = tun_input,
+	.esp_input = tun_esp_input,
+	.stats = tun_stats,
+	.destroy = tun_destroy,
+};
