@@ -17,7 +17,7 @@ PKGS="gcc make pkg-config libc6-dev dpkg-dev autoconf automake libtool
 libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libinih-dev libcmocka-dev
 iproute2 iputils-ping iperf3 nftables tcpdump
 strongswan-swanctl charon-systemd libcharon-extra-plugins libstrongswan-extra-plugins strongswan-pki
-procps psmisc"
+procps psmisc python3 curl"
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 

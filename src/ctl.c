@@ -105,7 +105,7 @@ int ctl_request(const char *profile, const char *req, char *out, size_t len)
 
 	if (fd < 0)
 		return -1;
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -101,8 +101,8 @@ const char *ike_state_name(enum ike_state st)
 {
 	switch (st) {
 	case IKE_STATE_IDLE: return "idle";
-	case IKE_STATE_INIT_SENT: return "connecting";
-	case IKE_STATE_AUTH_SENT: return "connecting";
+	case IKE_STATE_INIT_SENT: return "init-sent";
+	case IKE_STATE_AUTH_SENT: return "auth-sent";
 	case IKE_STATE_ESTABLISHED: return "established";
 	case IKE_STATE_DELETING: return "deleting";
 	case IKE_STATE_DOWN: return "down";
@@ -927,6 +927,13 @@ static int ike_open_msg(struct ike_sa *sa, struct ike_msg *m)
 
 	if (!m->has_sk || m->is_skf || !sa->sk_in)
 		return KITE_ERR_PARSE;
+	/* After IKE_SA_INIT everything that means something must be inside SK (reliability.md B19). */
+	if (m->sa.p || m->ke.p || m->nonce.p || m->idi.data.p || m->idr.data.p || m->auth.p ||
+	    m->tsi.p || m->tsr.p || m->cp.p || m->eap.p || m->n_notify || m->n_delete ||
+	    m->n_cert || m->n_certreq) {
+		log_debug("payloads outside the SK payload: dropped");
+		return KITE_ERR_PARSE;
+	}
 	ivl = crypto_aead_iv_len(sa->sk_in);
 	icvl = crypto_aead_icv_len(sa->sk_in);
 	bl = crypto_aead_block_len(sa->sk_in);
