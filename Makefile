@@ -57,6 +57,7 @@ else
 Q := @
 endif
 
+.SECONDARY:
 .PHONY: all deps check unit interop demo bench fuzz install clean distclean version
 all: kite
 

@@ -186,7 +186,7 @@ static void run_hook(struct conn *c, const char *reason)
 	char *env[64] = { NULL };
 	int n = 0, max = 64, nsplit = 0;
 	char buf[256], key[64];
-	char dns[256] = "";
+	char dns[256] = "", ab[INET6_ADDRSTRLEN];
 	pid_t pid;
 
 	if (!c->prof->updown)
@@ -209,8 +209,8 @@ static void run_hook(struct conn *c, const char *reason)
 	for (unsigned i = 0; i < c->cfg.n_dns4; i++) {
 		size_t o = strlen(dns);
 
-		inet_ntop(AF_INET, c->cfg.dns4[i], buf, sizeof(buf));
-		snprintf(dns + o, sizeof(dns) - o, "%s%s", o ? " " : "", buf);
+		inet_ntop(AF_INET, c->cfg.dns4[i], ab, sizeof(ab));
+		snprintf(dns + o, sizeof(dns) - o, "%s%s", o ? " " : "", ab);
 	}
 	if (dns[0])
 		env_add(env, &n, max, "INTERNAL_IP4_DNS", dns);
@@ -226,8 +226,8 @@ static void run_hook(struct conn *c, const char *reason)
 	for (unsigned i = 0; i < c->cfg.n_dns6; i++) {
 		size_t o = strlen(dns);
 
-		inet_ntop(AF_INET6, c->cfg.dns6[i], buf, sizeof(buf));
-		snprintf(dns + o, sizeof(dns) - o, "%s%s", o ? " " : "", buf);
+		inet_ntop(AF_INET6, c->cfg.dns6[i], ab, sizeof(ab));
+		snprintf(dns + o, sizeof(dns) - o, "%s%s", o ? " " : "", ab);
 	}
 	if (dns[0])
 		env_add(env, &n, max, "INTERNAL_IP6_DNS", dns);

@@ -106,7 +106,12 @@ uint32_t esp_spi(const uint8_t *pkt, size_t len);
  *   the caller checks that the inner packet is what the SA carries.
  * - esp_encap: inner_len at most ESP_MAX_INNER, else KITE_ERR_INVAL. With ESN
  *   the last sequence number is 2^64-1, without 2^32-1 (RFC 4303 3.3.3).
+ * - Neither function allocates, with one caveat for AES-CBC: keep inner
+ *   ESP_INNER_ALIGN-aligned, because wolfSSL 5.5.4's AES-NI CBC encryption
+ *   copies an unaligned input through a heap buffer (wolfcrypt/src/aes.c,
+ *   wc_AesCbcEncrypt, "check alignment"). AEAD has no such need.
  */
+#define ESP_INNER_ALIGN		16
 #define ESP_MIN_WINDOW		32	/* RFC 4303 3.4.3 */
 #define ESP_MAX_INNER		(40 + 65535)	/* largest IPv6 packet without jumbograms */
 

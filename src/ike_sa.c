@@ -74,7 +74,7 @@ struct ike_sa {
 	uint64_t req_deadline;
 	uint32_t msgid_next;
 	/* an unauthenticated error notify seen while waiting (RFC 7296 2.21.1) */
-	int pending_fail;
+	int pending_fail;		/* unauthenticated error answers seen for this request */
 	enum ike_fail pending_code;
 	char pending_reason[200];
 
@@ -688,6 +688,29 @@ out:
 
 static int ike_send_auth(struct ike_sa *sa, uint64_t now);
 
+/*
+ * An unauthenticated IKE_SA_INIT answer refused us. Keep retransmitting: a
+ * genuine reply may still come (RFC 7296 2.21.1). The same refusal twice (the
+ * gateway answering our retransmission) or the end of the budget makes it final.
+ */
+static void ike_init_refused(struct ike_sa *sa, enum ike_fail code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void ike_init_refused(struct ike_sa *sa, enum ike_fail code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sa->pending_reason, sizeof(sa->pending_reason), fmt, ap);
+	va_end(ap);
+	sa->pending_code = code;
+	if (++sa->pending_fail >= 2 && sa->req_tries > 0) {
+		ike_fail(sa, code, "%s", sa->pending_reason);
+		return;
+	}
+	log_info("%s (unauthenticated; waiting for another answer)", sa->pending_reason);
+}
+
 static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t now)
 {
 	struct ike_proposal ours[KITE_MAX_PROPOSALS];
@@ -725,13 +748,9 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 			goto drop;
 		g = (uint16_t)(nt->data.p[0] << 8 | nt->data.p[1]);
 		if (!group_offered(sa, g) || g == sa->dh_group) {
-			/* Unauthenticated: wait for a genuine answer until the next timeout. */
-			sa->pending_fail = 1;
-			sa->pending_code = IKE_FAIL_PROPOSAL;
-			snprintf(sa->pending_reason, sizeof(sa->pending_reason),
-				 "gateway asks for key exchange group %s (%u), which 'ike' does not offer",
-				 ikev2_dh_name(g), g);
-			log_info("INVALID_KE_PAYLOAD asks for %s, not offered", ikev2_dh_name(g));
+			ike_init_refused(sa, IKE_FAIL_PROPOSAL,
+					 "gateway asks for key exchange group %s (%u), which 'ike' does not offer",
+					 ikev2_dh_name(g), g);
 			return;
 		}
 		if (++sa->init_retries > IKE_MAX_INIT_RETRIES) {
@@ -749,15 +768,12 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 	/* Other errors are unauthenticated (RFC 7296 2.21.1): remember, keep waiting briefly. */
 	for (unsigned i = 0; i < m->n_notify; i++) {
 		if (m->notify[i].type <= IKEV2_N_ERROR_MAX && !m->sa.p) {
-			sa->pending_fail = 1;
-			sa->pending_code = m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
-					   IKE_FAIL_PROPOSAL : IKE_FAIL_PROTOCOL;
-			snprintf(sa->pending_reason, sizeof(sa->pending_reason),
-				 "gateway refused IKE_SA_INIT with %s%s",
-				 ikev2_notify_name(m->notify[i].type),
-				 m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
-				 ": none of the 'ike' proposals is acceptable to it" : "");
-			log_info("%s (unauthenticated; waiting for another answer)", sa->pending_reason);
+			ike_init_refused(sa, m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
+					 IKE_FAIL_PROPOSAL : IKE_FAIL_PROTOCOL,
+					 "gateway refused IKE_SA_INIT with %s%s",
+					 ikev2_notify_name(m->notify[i].type),
+					 m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
+					 ": none of the 'ike' proposals is acceptable to it" : "");
 			return;
 		}
 	}
@@ -771,24 +787,25 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 	}
 	n_ours = build_ike_proposals(sa, ours, KITE_ARRAY_SIZE(ours));
 	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_IKE, &c, why, sizeof(why))) != 0) {
-		ike_fail(sa, IKE_FAIL_PROPOSAL, "%s", why);
+		/* Downgrade guard (RFC 7296 2.7); unauthenticated, so treated like a refusal. */
+		ike_init_refused(sa, IKE_FAIL_PROPOSAL, "%s", why);
 		return;
 	}
-	if (c.dh != sa->dh_group || m->ke_group != sa->dh_group) {
-		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway chose group %s but sent a KE for %s (kite sent %s)",
-			 dh_str(c.dh), dh_str(m->ke_group), dh_str(sa->dh_group));
-		return;
+	/* Unauthenticated: a stale answer (to a request replaced after INVALID_KE) or a forgery. */
+	if (c.dh != sa->dh_group || m->ke_group != sa->dh_group ||
+	    m->ke.len != crypto_dh_pub_len(sa->dh_group) || m->nonce.len > sizeof(sa->nr)) {
+		log_debug("IKE_SA_INIT response with KE %u (%zu bytes) for our %s: dropped",
+			  m->ke_group, m->ke.len, dh_str(sa->dh_group));
+		goto drop;
+	}
+	if ((r = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, &gir_len)) != 0) {
+		log_debug("gateway's %s public value is invalid (%s): dropped", dh_str(sa->dh_group),
+			  kite_strerror(r));
+		goto drop;
 	}
 	memcpy(sa->spi_r, m->hdr.spi_r, 8);
-	if (m->nonce.len > sizeof(sa->nr))
-		goto drop;
 	memcpy(sa->nr, m->nonce.p, m->nonce.len);
 	sa->nr_len = m->nonce.len;
-	if ((r = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, &gir_len)) != 0) {
-		ike_fail(sa, IKE_FAIL_PROTOCOL, "gateway's %s public value is invalid (%s)",
-			 dh_str(sa->dh_group), kite_strerror(r));
-		return;
-	}
 	sa->encr = c.encr;
 	sa->encr_bits = c.encr_bits;
 	sa->prf = c.prf;
@@ -1512,11 +1529,11 @@ void ike_timeout(struct ike_sa *sa, uint64_t now)
 
 	if (!sa->req_active || now < sa->req_deadline)
 		return;
-	if (sa->pending_fail) {
-		ike_fail(sa, sa->pending_code, "%s", sa->pending_reason);
-		return;
-	}
 	if (sa->req_tries >= max) {
+		if (sa->pending_fail) {
+			ike_fail(sa, sa->pending_code, "%s", sa->pending_reason);
+			return;
+		}
 		if (sa->state == IKE_STATE_DELETING) {
 			if (sa->fail == IKE_FAIL_NONE)
 				snprintf(sa->reason, sizeof(sa->reason), "closed (the gateway did not answer the DELETE)");
