@@ -51,7 +51,8 @@ esp_sa_init(struct esp_sa *sa, uint32_t spi, uint16_t encr, uint16_t key_bits, u
 	if (crypto_aead_enc_key_len(encr, key_bits) == 0 ||
 	    (aead && integ != IKEV2_INTEG_NONE) ||
 	    (!aead && crypto_aead_integ_key_len(integ) == 0)) {
-		log_debug("SPI %08x: encr %u/%u integ %u not supported", spi, encr, key_bits, integ);
+		log_debug("SPI %08x: encr %u/%u integ %u not supported", spi, encr, key_bits,
+			  integ);
 		return KITE_ERR_UNSUPPORTED;
 	}
 	if (!aead && integ_key == NULL)
@@ -200,7 +201,8 @@ esp_encap_with(struct esp_sa *sa, const uint8_t *fixed_iv, uint8_t *inner, size_
 	ct_len = inner_len + pad + ESP_TRAILER_LEN;
 
 	aad_len = esp_aad(sa, hdr, seq, aad);
-	if ((r = crypto_aead_seal(sa->aead, iv, aad, aad_len, inner, ct_len, inner + ct_len)) != 0) {
+	r = crypto_aead_seal(sa->aead, iv, aad, aad_len, inner, ct_len, inner + ct_len);
+	if (r != 0) {
 		log_debug("SPI %08x: seal failed: %s", sa->spi, kite_strerror(r));
 		return r;
 	}
@@ -368,9 +370,10 @@ esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len, uint8_t **inner,
 
 	aad_len = esp_aad(sa, pkt, seq, aad);
 	if ((r = crypto_aead_open(sa->aead, iv, aad, aad_len, ct, ct_len, ct + ct_len)) != 0) {
+		/* a backend failure is no better than a bad ICV: the packet is unverified */
 		sa->st.auth_failed++;
 		log_debug("SPI %08x: seq %u: %s", sa->spi, seq_lo, kite_strerror(r));
-		return r;
+		return KITE_ERR_VERIFY;
 	}
 	esp_replay_update(sa, seq);
 

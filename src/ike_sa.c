@@ -91,6 +91,8 @@ struct ike_sa {
 	struct ike_cfg_result cfg;
 
 	struct ike_stats st;
+	uint64_t t_start;		/* IKE_SA_INIT first sent */
+	uint64_t t_established;
 	uint8_t rx[IKE_BUF];
 	uint8_t work[IKE_BUF];
 };
@@ -513,6 +515,7 @@ int ike_start(struct ike_sa *sa, uint64_t now)
 		return r;
 	}
 	ike_set_state(sa, IKE_STATE_INIT_SENT, NULL);
+	sa->t_start = now;
 	log_info("initiating IKE_SA_INIT (KE %s)", dh_str(sa->dh_group));
 	ike_req_send(sa, now);
 	return 0;
@@ -1299,9 +1302,10 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 				vip[o++] = ',';
 			inet_ntop(AF_INET6, sa->cfg.vip6, vip + o, (socklen_t)(sizeof(vip) - o));
 		}
-		log_info("IKE SA established: spi_i=%s spi_r=%s proposal=%s gateway=%s virtual_ip=%s "
-			 "mobike=%s; CHILD SA %08x/%08x %s",
-			 spi_i, spi_r, sa->proposal,
+		sa->t_established = now;
+		log_info("IKE SA established in %llu ms: spi_i=%s spi_r=%s proposal=%s gateway=%s "
+			 "virtual_ip=%s mobike=%s; CHILD SA %08x/%08x %s",
+			 (unsigned long long)(now - sa->t_start), spi_i, spi_r, sa->proposal,
 			 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)),
 			 vip, sa->peer_mobike ? "yes" : "no", sa->child.spi_in, sa->child.spi_out,
 			 ikev2_encr_name(sa->child.encr));

@@ -703,13 +703,12 @@ static int table_parse(struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-/* Delete every route of one family in table. Returns 0 or a positive errno. */
-static int table_flush(struct nl_sock *sk, int family, uint32_t table, unsigned *removed)
+/* One dump of the family's routes, keeping those in table (td->routes, caller puts them). */
+static int table_dump(struct nl_sock *sk, int family, struct table_dump *td)
 {
 	struct rtmsg rtm = { .rtm_family = (uint8_t)family };
-	struct table_dump td = { .table = table };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	int e, ret = 0;
+	int e;
 
 	if (!msg)
 		return ENOMEM;
@@ -717,24 +716,42 @@ static int table_flush(struct nl_sock *sk, int family, uint32_t table, unsigned 
 		nlmsg_free(msg);
 		return ENOMEM;
 	}
-	if ((e = nl_exchange(sk, msg, table_parse, &td)) != 0)
-		ret = e;
-	else if (td.nomem)
-		ret = ENOMEM;
-	for (size_t i = 0; i < td.n; i++) {
-		struct nl_msg *del = NULL;
+	if ((e = nl_exchange(sk, msg, table_parse, td)) != 0)
+		return e;
+	return td->nomem ? ENOMEM : 0;
+}
 
-		if (ret == 0) {
-			if (rtnl_route_build_del_request(td.routes[i], 0, &del) < 0)
-				ret = ENOMEM;
-			else if ((e = nl_exchange(sk, del, NULL, NULL)) != 0 && !gone(e))
-				ret = e;
-			else if (e == 0)
-				(*removed)++;
+/*
+ * Delete every route of one family in table. A dump that the kernel marks
+ * NLM_F_DUMP_INTR (the table changed meanwhile) may be incomplete, so dump
+ * again until one finds nothing (bounded). Returns 0 or a positive errno.
+ */
+static int table_flush(struct nl_sock *sk, int family, uint32_t table, unsigned *removed)
+{
+	int ret = 0;
+
+	for (int pass = 0; pass < 4 && ret == 0; pass++) {
+		struct table_dump td = { .table = table };
+		int e;
+
+		ret = table_dump(sk, family, &td);
+		for (size_t i = 0; i < td.n; i++) {
+			struct nl_msg *del = NULL;
+
+			if (ret == 0) {
+				if (rtnl_route_build_del_request(td.routes[i], 0, &del) < 0)
+					ret = ENOMEM;
+				else if ((e = nl_exchange(sk, del, NULL, NULL)) == 0)
+					(*removed)++;
+				else if (!gone(e))
+					ret = e;
+			}
+			rtnl_route_put(td.routes[i]);
 		}
-		rtnl_route_put(td.routes[i]);
+		free(td.routes);
+		if (td.n == 0)
+			break;
 	}
-	free(td.routes);
 	return ret;
 }
 

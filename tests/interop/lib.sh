@@ -301,6 +301,35 @@ BG_PIDS=()
 # bg_track PID: a helper process (tcpdump, ...) that cleanup must stop.
 bg_track() { BG_PIDS+=("$1"); }
 
+# capture_start NS FILE [FILTER...]: tcpdump -l -n -vv on NS's eth0, decoded text into FILE;
+# returns once it listens (bounded). capture_stop ends it (the file is complete afterwards).
+CAPTURE_PID=""
+capture_start() {
+	local ns=$1 file=$2
+	shift 2
+	_pretty cap "tcpdump -l -n -vv -i eth0 $* (in $ns)"
+	# an old FILE.err already says "listening on": remove it before the new tcpdump starts
+	rm -f "$file" "$file.err"
+	ip netns exec "$ns" tcpdump -l -n -vv -i eth0 "$@" >"$file" 2>"$file.err" &
+	CAPTURE_PID=$!
+	bg_track "$CAPTURE_PID"
+	slowwait 5 grep -q "listening on" "$file.err"
+}
+capture_stop() {
+	[ -n "$CAPTURE_PID" ] && stop_pid "$CAPTURE_PID" tcpdump
+	CAPTURE_PID=""
+}
+
+# cap_cookie_times FILE: the time field (first 4 bytes, host order as strongSwan writes it:
+# little-endian here) of each COOKIE notify in a capture, in order, one a line.
+cap_cookie_times() {
+	local h
+	grep -o 'type=16390(cookie) data=([0-9a-f]\{8\}' "$1" 2>/dev/null | sed 's/.*data=(//' |
+		while read -r h; do
+			echo $((16#${h:6:2}${h:4:2}${h:2:2}${h:0:2}))
+		done
+}
+
 # ---- strongSwan ------------------------------------------------------------------------
 
 # swanctl against one charon: sw ROLE ARGS... (ctl-only strongswan.conf: fast, no plugins needed

@@ -19,8 +19,9 @@
  *       for SIGTERM/SIGINT: undo (after closing the TUN device first with
  *       --close-tun-first), print "DONE", exit 0. Exit 1 when a step failed.
  *
- * Safety: --dns refuses to run unless /etc/resolv.conf contains the string in
- * $KITE_TEST_RESOLV_MARK (the script's private copy, bind-mounted by ip netns exec).
+ * Safety: --dns refuses to run unless /etc/resolv.conf is the very file named by
+ * $KITE_TEST_RESOLV_FILE (/etc/netns/NS/resolv.conf, bind-mounted by ip netns exec):
+ * same device and inode.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dns.h"
@@ -125,21 +127,17 @@ static int tun_open(const char *name, int *ifindex)
 	return fd;
 }
 
+/* /etc/resolv.conf is the test's private file (ip netns exec bind-mounts it there). */
 static int resolv_is_test_copy(void)
 {
-	const char *mark = getenv("KITE_TEST_RESOLV_MARK");
-	char buf[4096];
-	size_t n;
-	FILE *f;
+	const char *path = getenv("KITE_TEST_RESOLV_FILE");
+	struct stat a, b;
 
-	if (!mark || strlen(mark) < 8)
+	if (!path || strncmp(path, "/etc/netns/", 11) != 0)
 		return 0;
-	if ((f = fopen("/etc/resolv.conf", "r")) == NULL)
+	if (stat("/etc/resolv.conf", &a) != 0 || stat(path, &b) != 0)
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, mark) != NULL;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int setup_routes(struct route_state *rs, int ifindex)
