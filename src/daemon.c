@@ -384,6 +384,18 @@ static int conn_child_up(void *ctx, struct ike_sa *sa, const struct child_sa *ch
 	struct conn *c = ctx;
 	int ifindex = c->dpo->ifindex(c->dp), r;
 
+	if (ike_sa_natt(sa)) {
+		/*
+		 * From here on everything goes to the gateway's port 4500: a connected socket
+		 * lets the kernel cache the route instead of looking it up (through kite's
+		 * policy rules) for every ESP packet.
+		 */
+		struct sockaddr_storage to = c->gw;
+
+		set_port(&to, IKEV2_NATT_PORT);
+		if (connect(c->fd, (struct sockaddr *)&to, c->gw_len) != 0)
+			log_debug("connect to the gateway's port 4500: %s", strerror(errno));
+	}
 	if ((r = c->dpo->sa_add(c->dp, ch)) != 0)
 		return r;
 	c->child = *ch;

@@ -40,6 +40,7 @@ struct dp {
 	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
 	size_t n_tsi, n_tsr;
 	struct sockaddr_storage to;	/* gateway, port 4500 */
+	int connected;			/* udp_fd is connected to it: send without an address */
 	struct dp_stats st;
 	uint8_t *bufs;			/* TUN_BATCH buffers of TUN_BUF bytes */
 	struct mmsghdr msgs[TUN_BATCH];
@@ -150,6 +151,12 @@ static int tun_sa_add(struct dp *dp, const struct child_sa *c)
 	dp->n_tsi = c->n_tsi;
 	dp->n_tsr = c->n_tsr;
 	dp->mtu = tun_mtu_for(dp);
+	{
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+
+		dp->connected = getpeername(dp->env.udp_fd, (struct sockaddr *)&peer, &pl) == 0;
+	}
 	dp->has_sa = 1;
 	return 0;
 }
@@ -249,8 +256,10 @@ static void tun_input(struct dp *dp)
 			dp->iov[n].iov_base = out;
 			dp->iov[n].iov_len = out_len;
 			memset(&dp->msgs[n].msg_hdr, 0, sizeof(dp->msgs[n].msg_hdr));
-			dp->msgs[n].msg_hdr.msg_name = &dp->to;
-			dp->msgs[n].msg_hdr.msg_namelen = dp->env.gw_len;
+			if (!dp->connected) {
+				dp->msgs[n].msg_hdr.msg_name = &dp->to;
+				dp->msgs[n].msg_hdr.msg_namelen = dp->env.gw_len;
+			}
 			dp->msgs[n].msg_hdr.msg_iov = &dp->iov[n];
 			dp->msgs[n].msg_hdr.msg_iovlen = 1;
 			dp->st.packets_out++;

@@ -136,13 +136,20 @@ k_max=$(sweep "$kpid")
 # dropped at its socket; an unlimited UDP flood into the tunnel then saturates kite's encap path.
 pkts() { ip netns exec "$RW" "$KITE" status "$KITE_NAME" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["child"]["packets_out"])'; }
 kill -STOP "${CHARON_PID[gw]}"
-ip netns exec "$RW" iperf3 -c "$LAN_ADDR" -u -b 0 -l 1400 -t $((SECS + 2)) >/dev/null 2>&1 &
+# a sink: ESP dropped at the gateway's ingress, so its receive path costs (almost) nothing
+ip netns exec "$GW" nft add table netdev kitebench
+ip netns exec "$GW" nft add chain netdev kitebench in '{ type filter hook ingress device eth0 priority -500; }'
+ip netns exec "$GW" nft add rule netdev kitebench in udp dport 4500 drop
+gcc -O2 -o "$RUN/udpflood" "$(dirname "$0")/udpflood.c" || { echo "bench: cannot build udpflood"; exit 1; }
+ip netns exec "$RW" "$RUN/udpflood" "$LAN_ADDR" 9 1400 $((SECS + 2)) >/dev/null &
 flood=$!
 sleep 1
 f0=$(pkts); c0=$(cpu_ticks "$kpid"); now_ms; w0=$NOW_MS
 sleep "$SECS"
 f1=$(pkts); c1=$(cpu_ticks "$kpid"); now_ms; w1=$NOW_MS
+[ "${V:-0}" = 1 ] && echo "flood: packets $f0 -> $f1, ticks $c0 -> $c1"
 wait "$flood" 2>/dev/null
+ip netns exec "$GW" nft delete table netdev kitebench
 kill -CONT "${CHARON_PID[gw]}"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
 thr=$(awk '/Threads/ {print $2}' "/proc/$kpid/status")
