@@ -105,7 +105,11 @@ int ctl_request(const char *profile, const char *req, char *out, size_t len)
 
 	if (fd < 0)
 		return -1;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+	char line[128];
+	int ll = snprintf(line, sizeof(line), "%s\n", req);
+
+	/* One write: the daemon reads one request line and answers at once. */
+	if (ll <= 0 || (size_t)ll >= sizeof(line) || send(fd, line, (size_t)ll, MSG_NOSIGNAL) != ll) {
 		close(fd);
 		return -1;
 	}

@@ -165,7 +165,10 @@ setup_resolv() {
 		info "$NETNS_ETC already exists; not touching it"
 		return 1
 	fi
-	[ -d /etc/netns ] || { mkdir /etc/netns && ETC_NETNS_MADE=1; } || return 1
+	if [ ! -d /etc/netns ]; then
+		mkdir /etc/netns 2>/dev/null && ETC_NETNS_MADE=1
+	fi
+	[ -d /etc/netns ] || return 1
 	mkdir "$NETNS_ETC" || return 1
 	printf '# %s: resolv.conf of the test namespace\nnameserver 192.0.2.53\nsearch home.example\noptions edns0\n' \
 		"$MARKER" >"$NETNS_ETC/resolv.conf"
@@ -188,7 +191,8 @@ snapshot() {	# FILE
 		echo "## rules v6"; ip -n "$RW" -6 rule show
 		echo "## links"; ip -n "$RW" -o link show | awk '{ print $2 }'
 		echo "## resolv.conf (as seen in $RW)"; ip netns exec "$RW" cat /etc/resolv.conf
-		echo "## /run/kite ($NAME*)"; ls -1 /run/kite 2>/dev/null | grep -E "^$NAME(\.|$)"
+		echo "## /run/kite ($NAME*)"
+		for f in "/run/kite/$NAME" "/run/kite/$NAME".*; do [ -e "$f" ] && echo "${f##*/}"; done
 	} >"$1" 2>&1
 }
 _stable() { snapshot "$RUN/s1"; sleep 0.1; snapshot "$RUN/s2"; cmp -s "$RUN/s1" "$RUN/s2"; }
@@ -392,11 +396,7 @@ case_c() {
 		cmp -s "/run/kite/$NAME.resolv.conf" "$RUN/resolv.orig" ||
 			errs+=("the DNS backup is not the original resolv.conf (kite saved its own file?)")
 	fi
-	for p in "${left[@]}"; do
-		case $p in /run/kite/$NAME.sock)
-			grep -q "stale control socket" "$KD_LOG" || info "note: no 'replacing the stale control socket' line in the log"
-		esac
-	done
+	info "the reconnecting daemon logged: $(grep -iE 'stale|earlier run|did not end cleanly' "$KD_LOG" | sed 's/^kite: //' | tr '\n' ';')"
 	out=$(timeout 10 ip netns exec "$RW" "$KITE" -c "$CONF" status "$NAME" 2>&1)
 	grep -q established <<<"$out" || grep -q "Broken pipe" <<<"$out" ||
 		errs+=("kite status after the reconnect: $out")

@@ -115,10 +115,10 @@ kite_connect_bg() {
 	kite_run KITE_LOG_FILE="$KD_LOG" -- -c "${1:-$CONF}" connect "$NAME"
 }
 
-# kite_status ARGS: K_OUT/K_RC of `kite status ARGS`. kite's control client sends the request and
-# its newline in two send()s; when the daemon answers and closes in between, the client fails
-# with "Broken pipe" (a kite bug; cli/status-ctl fails on it). Such a failure is repeated (at
-# most 20 tries, 0.1 s apart) so the other cases are judged on their own; CTL_EPIPE counts them.
+# kite_status ARGS: K_OUT/K_RC of `kite status ARGS`. A control client that sends the request
+# and its newline in two send()s fails with "Broken pipe" when the daemon answers and closes in
+# between (kite had this bug; cli/status-ctl fails on it). Such a failure is repeated (at most
+# 20 tries, 0.1 s apart) so the other cases are judged on their own; CTL_EPIPE counts them.
 CTL_EPIPE=0
 kite_status() {
 	local i

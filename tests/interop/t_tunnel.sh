@@ -96,10 +96,10 @@ KD_RUNS=0
 KD_LOG=""
 KD_OUT=""
 KD_RC=""
-# kite_connect_bg [CONF]: `kite -c CONF connect NAME` in rw (bounded); KD_RC, KD_OUT (its
-# output), KD_LOG (the daemon's KITE_LOG_FILE).
+# kite_connect_bg: `kite -c CONF connect NAME` in rw (bounded); KD_RC, KD_OUT (its output),
+# KD_LOG (the daemon's KITE_LOG_FILE).
 kite_connect_bg() {
-	local conf=${1:-$CONF}
+	local conf=$CONF
 	KD_RUNS=$((KD_RUNS + 1))
 	KD_LOG=$RUN/kited.$KD_RUNS.log
 	KITE_LOG=$KD_LOG	# lib.sh's show_logs shows it
@@ -110,10 +110,10 @@ kite_connect_bg() {
 kite_cmd() { ip netns exec "$RW" "$KITE" -c "$CONF" "$@"; }
 
 # kite_status ARGS...: `kite status ARGS` with its output in ST_OUT and status in ST_RC.
-# kite's control client sends the request and its newline in two send()s; when the daemon
-# answers and closes in between, the client fails with "Broken pipe" (a kite bug, reported).
-# Such a failure is counted (CTL_EPIPE; tunnel/status-ctl fails at the end) and the call is
-# repeated (at most 20 tries, 0.1 s apart), so that the traffic cases are judged on their own.
+# A control client that sends the request and its newline in two send()s fails with "Broken
+# pipe" when the daemon answers and closes in between (kite had this bug). Such a failure is
+# counted (CTL_EPIPE; tunnel/status-ctl fails at the end) and the call is repeated (at most
+# 20 tries, 0.1 s apart), so that the traffic cases are judged on their own.
 CTL_EPIPE=0
 CTL_CALLS=0
 kite_status() {
@@ -220,7 +220,7 @@ traffic_case() {
 	js=$ST_OUT
 	vip=$(json_get "$js" 'j["virtual_ip"][0]' 2>/dev/null)
 	if [ -z "$vip" ]; then
-		fail "$c" "no virtual IP in kite status --json: $js"
+		fail "$c" "no virtual IP in kite status --json (exit $ST_RC): $js"
 		info "kite daemon(s) running: $(kite_daemon_pids | tr '\n' ' ')"
 		show_logs
 		kite_kill_leftovers
@@ -269,6 +269,12 @@ EOF
 
 	kite_status "$NAME" --json
 	js=$ST_OUT
+	if [ "$ST_RC" != 0 ]; then
+		fail "$c" "kite status --json exited $ST_RC after the traffic: $js"
+		show_logs
+		kite_kill_leftovers
+		return
+	fi
 	v=$(json_get "$js" '"%s %s %s %s" % (j["child"]["packets_in"], j["child"]["packets_out"], j["child"]["proposal"], j["state"])' 2>&1)
 	read -r pin pout prop st <<<"$v"
 	if ! [ "${pin:-0}" -gt 0 ] 2>/dev/null || ! [ "${pout:-0}" -gt 0 ] 2>/dev/null ||
@@ -419,7 +425,7 @@ status_ctl_case() {
 	if [ "$CTL_EPIPE" = 0 ]; then
 		pass "$c"
 	else
-		fail "$c" "$CTL_EPIPE of $CTL_CALLS 'kite status' calls against a running daemon failed: $CTL_EPIPE_LINE (kite bug: ctl_request sends the request and its newline separately)"
+		fail "$c" "$CTL_EPIPE of $CTL_CALLS 'kite status' calls against a running daemon failed: $CTL_EPIPE_LINE (control client and daemon disagree on the request framing)"
 	fi
 }
 
