@@ -455,10 +455,19 @@ fail:
 	return r;
 }
 
+static void conn_child_down(void *ctx, struct ike_sa *sa, uint32_t spi_in)
+{
+	struct conn *c = ctx;
+
+	if (c->dp && c->dpo->sa_del(c->dp, spi_in) == 0)
+		log_debug("CHILD SA %08x removed from the data plane", spi_in);
+}
+
 static const struct ike_ops conn_ops = {
 	.send = conn_send,
 	.state = conn_state,
 	.child_up = conn_child_up,
+	.child_down = conn_child_down,
 };
 
 /* ---- set-up ---- */

@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "ike_sa.h"
+#include "ike_sa_int.h"
 #include "ikev2.h"
 #include "ikev2_enc.h"
 #include "ikev2_pld.h"
@@ -21,83 +22,9 @@
 #include "kite.h"
 #include "log.h"
 
-#define IKE_MAX_INIT_RETRIES	5	/* COOKIE + INVALID_KE rounds (strongSwan MAX_RETRIES) */
-#define IKE_BUF			(IKEV2_MAX_MSG + 64)
-#define IKE_MAX_BACKOFF_MS	(60u * 1000u)
 
-struct ike_sa {
-	struct ike_params p;
-	uint8_t *psk;
-	const struct ike_ops *ops;
-	void *ctx;
 
-	enum ike_state state;
-	enum ike_fail fail;
-	char reason[256];
-
-	uint8_t spi_i[8], spi_r[8];
-
-	/* IKE_SA_INIT */
-	struct crypto_dh *dh;
-	uint16_t dh_group;
-	uint8_t ni[IKEV2_NONCE_LEN];
-	uint8_t nr[IKEV2_NONCE_MAX];
-	size_t nr_len;
-	uint8_t cookie[IKEV2_COOKIE_MAX];
-	size_t cookie_len;
-	unsigned init_retries;
-	int natd_sent;
-
-	/* negotiated */
-	uint16_t encr, encr_bits, prf, integ;
-	size_t prf_len;
-	uint8_t sk_d[CRYPTO_MAX_PRF_LEN], sk_pi[CRYPTO_MAX_PRF_LEN], sk_pr[CRYPTO_MAX_PRF_LEN];
-	struct crypto_aead *sk_out, *sk_in;
-	uint64_t iv_ctr;
-	char proposal[128];
-	int natt, nat_local, nat_remote, peer_mobike;
-
-	/* RealMessage1 / RealMessage2 for AUTH (RFC 7296 2.15) */
-	uint8_t *msg1;
-	size_t msg1_len;
-	uint8_t *msg2;
-	size_t msg2_len;
-
-	/* our outstanding request (window 1) */
-	uint8_t req[IKE_BUF];
-	size_t req_len;
-	int req_active;
-	int req_natt;
-	uint8_t req_exch;
-	uint32_t req_msgid;
-	unsigned req_tries;
-	uint64_t req_deadline;
-	uint32_t msgid_next;
-	/* an unauthenticated error notify seen while waiting (RFC 7296 2.21.1) */
-	int pending_fail;		/* unauthenticated error answers seen for this request */
-	enum ike_fail pending_code;
-	char pending_reason[200];
-
-	/* requests from the gateway */
-	uint32_t peer_msgid_next;
-	uint8_t resp[IKE_BUF];
-	size_t resp_len;
-	int resp_valid;
-	int resp_natt;
-
-	/* CHILD SA */
-	uint32_t child_spi_in;
-	struct child_sa child;
-	struct ike_cfg_result cfg;
-
-	struct ike_stats st;
-	uint64_t t_start;		/* IKE_SA_INIT first sent */
-	uint64_t t_established;
-	uint8_t rx[IKE_BUF];
-	uint8_t work[IKE_BUF];
-};
-
-static void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason);
+void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason);
 
 const char *ike_state_name(enum ike_state st)
 {
@@ -256,7 +183,7 @@ static const char *prf_str(uint16_t prf)
 	return "PRF_?";
 }
 
-static const char *dh_str(uint16_t dh)
+const char *ike_dh_str(uint16_t dh)
 {
 	switch (dh) {
 	case IKEV2_DH_MODP_2048: return "MODP_2048";
@@ -269,10 +196,7 @@ static const char *dh_str(uint16_t dh)
 }
 
 /* Fail the SA: remember why and go DOWN (no message is sent). */
-static void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
+void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -286,7 +210,7 @@ static void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
 	ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
 }
 
-static void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason)
+void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason)
 {
 	if (sa->state == st)
 		return;
@@ -297,7 +221,7 @@ static void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reas
 		sa->ops->state(sa->ctx, sa, st, reason);
 }
 
-static int ike_send_raw(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt)
+int ike_send_raw(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt)
 {
 	sa->st.tx_msgs++;
 	return sa->ops->send(sa->ctx, buf, len, natt);
@@ -313,9 +237,10 @@ static uint64_t ike_backoff(const struct ike_sa *sa, unsigned tries)
 }
 
 /* Send sa->req as a new request and arm the retransmission timer. */
-static int ike_req_send(struct ike_sa *sa, uint64_t now)
+int ike_req_send(struct ike_sa *sa, uint64_t now)
 {
 	sa->req_active = 1;
+	sa->req_first = now;
 	sa->req_tries = 0;
 	sa->pending_fail = 0;
 	sa->req_deadline = now + ike_backoff(sa, 0);
@@ -324,7 +249,7 @@ static int ike_req_send(struct ike_sa *sa, uint64_t now)
 
 /* ---- NAT detection (RFC 7296 2.23) ---- */
 
-static int natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
+int natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
 		     const struct sockaddr_storage *ss, uint8_t out[20])
 {
 	uint8_t buf[16 + 16 + 2];
@@ -384,7 +309,7 @@ static size_t build_ike_proposals(const struct ike_sa *sa, struct ike_proposal *
 	return n;
 }
 
-static size_t build_esp_proposals(const struct ike_sa *sa, struct ike_proposal *pr, size_t max)
+size_t build_esp_proposals(const struct ike_sa *sa, struct ike_proposal *pr, size_t max)
 {
 	const struct kite_profile *prof = sa->p.prof;
 	size_t n = 0;
@@ -516,7 +441,7 @@ int ike_start(struct ike_sa *sa, uint64_t now)
 	}
 	ike_set_state(sa, IKE_STATE_INIT_SENT, NULL);
 	sa->t_start = now;
-	log_info("initiating IKE_SA_INIT (KE %s)", dh_str(sa->dh_group));
+	log_info("initiating IKE_SA_INIT (KE %s)", ike_dh_str(sa->dh_group));
 	ike_req_send(sa, now);
 	return 0;
 }
@@ -539,19 +464,13 @@ static int xf_offered(const struct ike_proposal *p, const struct ike_transform *
 	return 0;
 }
 
-struct chosen {
-	uint16_t encr, encr_bits, prf, integ, dh, esn;
-	int has_prf, has_integ, has_dh, has_esn;
-	uint8_t spi[8];
-	uint8_t spi_size;
-};
 
 /*
  * Verify the single proposal the gateway chose against what we offered: one
  * proposal, each transform type once, every transform one we offered in that
  * proposal (downgrade guard, RFC 7296 2.7 / reliability.md C21).
  */
-static int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, size_t n_ours,
+int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, size_t n_ours,
 			uint8_t proto, struct chosen *c, char *why, size_t whylen)
 {
 	struct ike_proposal got[2];
@@ -760,7 +679,7 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 			ike_fail(sa, IKE_FAIL_PROTOCOL, "too many INVALID_KE_PAYLOAD/COOKIE rounds");
 			return;
 		}
-		log_info("gateway answered INVALID_KE_PAYLOAD: retrying with %s", dh_str(g));
+		log_info("gateway answered INVALID_KE_PAYLOAD: retrying with %s", ike_dh_str(g));
 		if (ike_new_dh(sa, g) != 0 || ike_build_init(sa) != 0) {
 			ike_fail(sa, IKE_FAIL_INTERNAL, "cannot rebuild IKE_SA_INIT for group %u", g);
 			return;
@@ -798,11 +717,11 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 	if (c.dh != sa->dh_group || m->ke_group != sa->dh_group ||
 	    m->ke.len != crypto_dh_pub_len(sa->dh_group) || m->nonce.len > sizeof(sa->nr)) {
 		log_debug("IKE_SA_INIT response with KE %u (%zu bytes) for our %s: dropped",
-			  m->ke_group, m->ke.len, dh_str(sa->dh_group));
+			  m->ke_group, m->ke.len, ike_dh_str(sa->dh_group));
 		goto drop;
 	}
 	if ((r = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, &gir_len)) != 0) {
-		log_debug("gateway's %s public value is invalid (%s): dropped", dh_str(sa->dh_group),
+		log_debug("gateway's %s public value is invalid (%s): dropped", ike_dh_str(sa->dh_group),
 			  kite_strerror(r));
 		goto drop;
 	}
@@ -827,11 +746,11 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 		if (crypto_encr_is_aead(sa->encr))
 			snprintf(sa->proposal, sizeof(sa->proposal), "%s/%s/%s",
 				 encr_str(sa->encr, sa->encr_bits, eb, sizeof(eb)), prf_str(sa->prf),
-				 dh_str(sa->dh_group));
+				 ike_dh_str(sa->dh_group));
 		else
 			snprintf(sa->proposal, sizeof(sa->proposal), "%s/%s/%s/%s",
 				 encr_str(sa->encr, sa->encr_bits, eb, sizeof(eb)), integ_str(sa->integ),
-				 prf_str(sa->prf), dh_str(sa->dh_group));
+				 prf_str(sa->prf), ike_dh_str(sa->dh_group));
 	}
 	/* NAT detection: mismatching hashes mean a NAT on that side. */
 	{
@@ -882,7 +801,7 @@ drop:
  * Build an encrypted message into out: header + SK{inner}. first is the inner
  * chain's first payload type.
  */
-static int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
+int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
 			uint8_t first, const uint8_t *inner, size_t inner_len,
 			uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -1283,6 +1202,7 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 		sa->fail = IKE_FAIL_CHILD;
 		snprintf(sa->reason, sizeof(sa->reason), "%s", why);
 		/* The IKE SA is up but useless without its CHILD SA: close it politely. */
+		sa->task_active = IKE_TASK_DELETE;
 		ike_send_delete(sa, now);
 		return;
 	}
@@ -1311,10 +1231,11 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 			 ikev2_encr_name(sa->child.encr));
 	}
 	ike_set_state(sa, IKE_STATE_ESTABLISHED, NULL);
+	ike_child_added(sa, &sa->child, now);
 	if (sa->ops->child_up && sa->ops->child_up(sa->ctx, sa, &sa->child, &sa->cfg) != 0) {
 		sa->fail = IKE_FAIL_INTERNAL;
 		snprintf(sa->reason, sizeof(sa->reason), "cannot install the CHILD SA");
-		ike_send_delete(sa, now);
+		ike_task_queue(sa, IKE_TASK_DELETE, now);
 	}
 	crypto_wipe(sa->child.enc_in, sizeof(sa->child.enc_in));
 	crypto_wipe(sa->child.enc_out, sizeof(sa->child.enc_out));
@@ -1324,37 +1245,96 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 
 /* ---- INFORMATIONAL ---- */
 
+int ike_req_build(struct ike_sa *sa, uint8_t exch, const struct ike_enc *e)
+{
+	size_t len;
+	int r;
+
+	if (!wbuf_ok(&e->w))
+		return KITE_ERR_INVAL;
+	r = ike_seal_msg(sa, exch, 0, sa->msgid_next, e->first, e->w.p, e->w.len, sa->req,
+			 sizeof(sa->req), &len);
+	if (r != 0)
+		return r;
+	sa->req_len = len;
+	sa->req_natt = sa->natt;
+	sa->req_exch = exch;
+	sa->req_msgid = sa->msgid_next++;
+	return 0;
+}
+
 static int ike_send_delete(struct ike_sa *sa, uint64_t now)
 {
 	struct ike_enc e;
-	size_t len;
 
 	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
 	ikev2_enc_delete(&e, IKEV2_PROTO_IKE, 0, NULL, 0);
-	if (!wbuf_ok(&e.w) ||
-	    ike_seal_msg(sa, IKEV2_EXCH_INFORMATIONAL, 0, sa->msgid_next, e.first, sa->work,
-			 e.w.len, sa->req, sizeof(sa->req), &len) != 0) {
+	if (ike_req_build(sa, IKEV2_EXCH_INFORMATIONAL, &e) != 0) {
 		ike_fail(sa, IKE_FAIL_INTERNAL, "cannot build DELETE");
 		return KITE_ERR_INVAL;
 	}
-	sa->req_len = len;
-	sa->req_natt = sa->natt;
-	sa->req_exch = IKEV2_EXCH_INFORMATIONAL;
-	sa->req_msgid = sa->msgid_next++;
 	ike_set_state(sa, IKE_STATE_DELETING, NULL);
 	log_info("sending DELETE for the IKE SA");
 	return ike_req_send(sa, now);
+}
+
+/* A liveness check: an empty INFORMATIONAL request (RFC 7296 1.4, 2.4). */
+static int ike_send_dpd(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_enc e;
+	int r;
+
+	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
+	if ((r = ike_req_build(sa, IKEV2_EXCH_INFORMATIONAL, &e)) != 0)
+		return r;
+	log_debug("liveness check (message %u)", sa->req_msgid);
+	return ike_req_send(sa, now);
+}
+
+static int ike_task_start(struct ike_sa *sa, unsigned task, uint64_t now)
+{
+	switch (task) {
+	case IKE_TASK_DELETE:
+		return ike_send_delete(sa, now);
+	case IKE_TASK_DPD:
+		return ike_send_dpd(sa, now);
+	case IKE_TASK_IKE_REKEY:
+	case IKE_TASK_CHILD_REKEY:
+		return ike_child_task_start(sa, task, now);
+	default:
+		return KITE_ERR_INVAL;
+	}
+}
+
+/* Start queued work while no request is outstanding, highest priority (lowest bit) first. */
+static void ike_task_next(struct ike_sa *sa, uint64_t now)
+{
+	while (!sa->req_active && sa->tasks &&
+	       (sa->state == IKE_STATE_ESTABLISHED || sa->state == IKE_STATE_DELETING)) {
+		unsigned t = sa->tasks & (~sa->tasks + 1);
+
+		sa->tasks &= ~t;
+		if (sa->state == IKE_STATE_DELETING && t != IKE_TASK_DELETE)
+			continue;	/* closing: nothing else is worth starting */
+		sa->task_active = t;
+		if (ike_task_start(sa, t, now) != 0 || !sa->req_active)
+			sa->task_active = 0;
+	}
+}
+
+void ike_task_queue(struct ike_sa *sa, unsigned task, uint64_t now)
+{
+	sa->tasks |= task;
+	ike_task_next(sa, now);
 }
 
 int ike_delete(struct ike_sa *sa, uint64_t now)
 {
 	switch (sa->state) {
 	case IKE_STATE_ESTABLISHED:
-		if (sa->req_active) {
-			/* One request at a time: the DELETE replaces what was outstanding. */
-			sa->req_active = 0;
-		}
-		return ike_send_delete(sa, now);
+		/* One request at a time: an outstanding one is answered (or given up) first. */
+		ike_task_queue(sa, IKE_TASK_DELETE, now);
+		return 0;
 	case IKE_STATE_DELETING:
 	case IKE_STATE_DOWN:
 		return 0;
@@ -1365,6 +1345,14 @@ int ike_delete(struct ike_sa *sa, uint64_t now)
 		ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
 		return 0;
 	}
+}
+
+int ike_dpd(struct ike_sa *sa, uint64_t now)
+{
+	if (sa->state != IKE_STATE_ESTABLISHED)
+		return KITE_ERR_INVAL;
+	ike_task_queue(sa, IKE_TASK_DPD, now);
+	return 0;
 }
 
 /* Answer a request from the gateway (INFORMATIONAL, CREATE_CHILD_SA). */
@@ -1391,38 +1379,19 @@ static void ike_handle_request(struct ike_sa *sa, struct ike_msg *m, int natt, u
 		sa->st.rx_dropped++;
 		return;
 	}
+	sa->last_rx = now;
 	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
 	if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL) {
 		for (unsigned i = 0; i < m->n_delete; i++) {
 			if (m->del[i].proto == IKEV2_PROTO_IKE)
 				deleted = 1;
 		}
-		if (!deleted) {
-			for (unsigned i = 0; i < m->n_delete; i++) {
-				const struct ike_delete *d = &m->del[i];
-
-				if (d->proto != IKEV2_PROTO_ESP || d->spi_size != 4)
-					continue;
-				for (unsigned k = 0; k < d->n_spi; k++) {
-					const uint8_t *s = d->spis.p + 4 * k;
-					uint32_t spi = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
-						       (uint32_t)s[2] << 8 | s[3];
-
-					if (spi == sa->child.spi_out) {
-						uint32_t mine = htonl(sa->child.spi_in);
-
-						log_info("gateway deleted the CHILD SA %08x", spi);
-						ikev2_enc_delete(&e, IKEV2_PROTO_ESP, 4,
-								 (const uint8_t *)&mine, 1);
-					}
-				}
-			}
-		}
+		if (!deleted)
+			ike_child_handle_delete(sa, m, &e, now);
 		if (m->n_delete == 0 && m->n_notify == 0)
 			log_debug("liveness check from the gateway answered");
 	} else if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA) {
-		/* Rekeying is not supported yet: refuse cleanly (RFC 7296 1.3). */
-		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		ike_child_handle_request(sa, m, &e, now);
 	}
 	if (!wbuf_ok(&e.w) ||
 	    ike_seal_msg(sa, m->hdr.exchange, 1, msgid, e.first, sa->work, e.w.len, sa->resp,
@@ -1435,9 +1404,8 @@ static void ike_handle_request(struct ike_sa *sa, struct ike_msg *m, int natt, u
 	sa->resp_natt = natt;
 	sa->peer_msgid_next = msgid + 1;
 	ike_send_raw(sa, sa->resp, sa->resp_len, natt);
-	if (deleted) {
+	if (deleted)
 		ike_fail(sa, IKE_FAIL_DELETED, "the gateway closed the connection (DELETE)");
-	}
 }
 
 void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint64_t now)
@@ -1508,29 +1476,45 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 			 ikev2_exchange_name(m.hdr.exchange));
 		return;
 	}
-	switch (sa->req_exch) {
-	case IKEV2_EXCH_IKE_AUTH:
+	sa->last_rx = now;
+	if (sa->req_exch == IKEV2_EXCH_IKE_AUTH) {
 		ike_handle_auth_resp(sa, &m, now);
-		break;
-	case IKEV2_EXCH_INFORMATIONAL:
+		ike_task_next(sa, now);
+		return;
+	}
+	{
+		unsigned t = sa->task_active;
+
 		sa->req_active = 0;
-		if (sa->state == IKE_STATE_DELETING) {
+		sa->task_active = 0;
+		switch (t) {
+		case IKE_TASK_DELETE:
 			if (sa->fail == IKE_FAIL_NONE)
 				snprintf(sa->reason, sizeof(sa->reason), "closed");
-			sa->state = IKE_STATE_DELETING;
 			ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
+			return;
+		case IKE_TASK_DPD:
+			log_debug("the gateway answered the liveness check");
+			break;
+		case IKE_TASK_IKE_REKEY:
+		case IKE_TASK_CHILD_REKEY:
+			ike_child_task_response(sa, t, &m, now);
+			break;
+		default:
+			break;
 		}
-		break;
-	default:
-		sa->req_active = 0;
-		break;
 	}
+	ike_task_next(sa, now);
 }
 
 void ike_timeout(struct ike_sa *sa, uint64_t now)
 {
 	unsigned max = sa->p.prof->retransmit_tries;
 
+	if (sa->state == IKE_STATE_ESTABLISHED) {
+		ike_child_timeout(sa, now);
+		ike_task_next(sa, now);
+	}
 	if (!sa->req_active || now < sa->req_deadline)
 		return;
 	if (sa->req_tries >= max) {
@@ -1543,6 +1527,11 @@ void ike_timeout(struct ike_sa *sa, uint64_t now)
 				snprintf(sa->reason, sizeof(sa->reason), "closed (the gateway did not answer the DELETE)");
 			sa->req_active = 0;
 			ike_set_state(sa, IKE_STATE_DOWN, sa->reason);
+			return;
+		}
+		if (sa->state == IKE_STATE_ESTABLISHED) {
+			ike_fail(sa, IKE_FAIL_TIMEOUT, "the gateway stopped answering (%u tries over %llu s)",
+				 max + 1, (unsigned long long)((now - sa->req_first) / 1000));
 			return;
 		}
 		ike_fail(sa, IKE_FAIL_TIMEOUT,
@@ -1560,9 +1549,15 @@ void ike_timeout(struct ike_sa *sa, uint64_t now)
 
 uint64_t ike_next_timeout(const struct ike_sa *sa)
 {
-	if (sa->state == IKE_STATE_DOWN || !sa->req_active)
+	uint64_t t = UINT64_MAX, c;
+
+	if (sa->state == IKE_STATE_DOWN)
 		return UINT64_MAX;
-	return sa->req_deadline;
+	if (sa->req_active)
+		t = sa->req_deadline;
+	if (sa->state == IKE_STATE_ESTABLISHED && (c = ike_child_next_timeout(sa)) < t)
+		t = c;
+	return t;
 }
 
 /* ---- lifecycle ---- */

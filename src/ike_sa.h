@@ -75,9 +75,14 @@ struct ike_ops {
 	int (*send)(void *ctx, const uint8_t *buf, size_t len, int natt);
 	/* State change; reason is a one-line human explanation (failures). */
 	void (*state)(void *ctx, struct ike_sa *sa, enum ike_state st, const char *reason);
-	/* CHILD SA negotiated (IKE_AUTH); return 0 when installed. */
+	/*
+	 * A CHILD SA negotiated (IKE_AUTH: cfg set; a rekey: cfg NULL); return 0 when
+	 * installed. Outbound traffic moves to the newest installed CHILD SA.
+	 */
 	int (*child_up)(void *ctx, struct ike_sa *sa, const struct child_sa *c,
 			const struct ike_cfg_result *cfg);
+	/* Remove the CHILD SA with this inbound SPI (rekeyed or deleted). May be NULL. */
+	void (*child_down)(void *ctx, struct ike_sa *sa, uint32_t spi_in);
 };
 
 /* What the core needs from the profile and the environment. */
@@ -117,6 +122,9 @@ void ike_timeout(struct ike_sa *sa, uint64_t now);
 uint64_t ike_next_timeout(const struct ike_sa *sa);
 /* Close: send an INFORMATIONAL DELETE for the IKE SA (or go down at once if not established). */
 int ike_delete(struct ike_sa *sa, uint64_t now);
+
+/* Queue a liveness check (an empty INFORMATIONAL); no answer within the budget -> DOWN, IKE_FAIL_TIMEOUT. */
+int ike_dpd(struct ike_sa *sa, uint64_t now);
 
 enum ike_state ike_sa_state(const struct ike_sa *sa);
 enum ike_fail ike_sa_fail(const struct ike_sa *sa);

@@ -1,0 +1,182 @@
+/*
+ * ike_sa_int.h: the IKE SA's inside, shared by the files of the protocol core
+ * (ike_sa.c: IKE_SA_INIT, IKE_AUTH, INFORMATIONAL, the request queue;
+ * ike_child.c: CREATE_CHILD_SA, rekeying and CHILD SA bookkeeping; mobike.c).
+ * Nothing outside the core includes it.
+ *
+ * Requests: one outstanding at a time (RFC 7296 2.3, window 1). Work that needs
+ * a request is queued as a task bit; when the outstanding request is answered
+ * (or none is), the highest-priority queued task builds sa->req and sends it
+ * with ike_req_send(); its answer is handed to that task's response function.
+ */
+#ifndef KITE_IKE_SA_INT_H
+#define KITE_IKE_SA_INT_H
+
+#include <stdarg.h>
+
+#include "crypto.h"
+#include "ike_sa.h"
+#include "ikev2.h"
+#include "ikev2_enc.h"
+#include "ikev2_pld.h"
+
+#define IKE_MAX_INIT_RETRIES	5	/* COOKIE + INVALID_KE rounds (strongSwan MAX_RETRIES) */
+#define IKE_BUF			(IKEV2_MAX_MSG + 64)
+#define IKE_MAX_BACKOFF_MS	(60u * 1000u)
+#define IKE_MAX_CHILDREN	4
+
+/* Queued work, highest priority first. */
+enum ike_task {
+	IKE_TASK_DELETE = 1u << 0,	/* DELETE of the IKE SA */
+	IKE_TASK_IKE_REKEY = 1u << 1,
+	IKE_TASK_CHILD_REKEY = 1u << 2,
+	IKE_TASK_MOBIKE = 1u << 3,	/* UPDATE_SA_ADDRESSES */
+	IKE_TASK_DPD = 1u << 4,		/* liveness check */
+};
+
+enum ike_child_state {
+	IKE_CHILD_NONE = 0,
+	IKE_CHILD_INSTALLED,		/* in use */
+	IKE_CHILD_REKEYING,		/* being replaced; inbound still accepted */
+	IKE_CHILD_DELETING,		/* replaced; waiting for its DELETE to be answered */
+};
+
+/* A CHILD SA as the core tracks it (no keys: those went to the data plane). */
+struct ike_child {
+	enum ike_child_state state;
+	uint32_t spi_in, spi_out;
+	uint16_t encr, encr_bits, integ, dh;
+	int esn;
+	uint64_t created;		/* ms */
+	uint64_t rekey_at;		/* ms, 0 = never */
+};
+
+struct ike_sa {
+	struct ike_params p;
+	uint8_t *psk;
+	const struct ike_ops *ops;
+	void *ctx;
+
+	enum ike_state state;
+	enum ike_fail fail;
+	char reason[256];
+
+	uint8_t spi_i[8], spi_r[8];
+
+	/* IKE_SA_INIT */
+	struct crypto_dh *dh;
+	uint16_t dh_group;
+	uint8_t ni[IKEV2_NONCE_LEN];
+	uint8_t nr[IKEV2_NONCE_MAX];
+	size_t nr_len;
+	uint8_t cookie[IKEV2_COOKIE_MAX];
+	size_t cookie_len;
+	unsigned init_retries;
+	int natd_sent;
+
+	/* negotiated */
+	uint16_t encr, encr_bits, prf, integ;
+	size_t prf_len;
+	uint8_t sk_d[CRYPTO_MAX_PRF_LEN], sk_pi[CRYPTO_MAX_PRF_LEN], sk_pr[CRYPTO_MAX_PRF_LEN];
+	struct crypto_aead *sk_out, *sk_in;
+	uint64_t iv_ctr;
+	char proposal[128];
+	int natt, nat_local, nat_remote, peer_mobike;
+
+	/* RealMessage1 / RealMessage2 for AUTH (RFC 7296 2.15) */
+	uint8_t *msg1;
+	size_t msg1_len;
+	uint8_t *msg2;
+	size_t msg2_len;
+
+	/* our outstanding request (window 1) */
+	uint8_t req[IKE_BUF];
+	size_t req_len;
+	int req_active;
+	int req_natt;
+	uint8_t req_exch;
+	uint32_t req_msgid;
+	unsigned req_tries;
+	uint64_t req_deadline;
+	uint64_t req_first;		/* first sent */
+	uint64_t last_rx;		/* last authenticated message from the gateway */
+	uint32_t msgid_next;
+	/* an unauthenticated error notify seen while waiting (RFC 7296 2.21.1) */
+	int pending_fail;		/* unauthenticated error answers seen for this request */
+	enum ike_fail pending_code;
+	char pending_reason[200];
+
+	/* requests from the gateway */
+	uint32_t peer_msgid_next;
+	uint8_t resp[IKE_BUF];
+	size_t resp_len;
+	int resp_valid;
+	int resp_natt;
+
+	/* CHILD SAs (ike_child.c) */
+	uint32_t child_spi_in;
+	struct child_sa child;		/* the first CHILD SA as negotiated in IKE_AUTH */
+	struct ike_child children[IKE_MAX_CHILDREN];
+	struct ike_cfg_result cfg;
+
+	/* queued work, one request at a time (enum ike_task bits) */
+	unsigned tasks;
+	unsigned task_active;		/* the task whose request is outstanding, 0 for none */
+
+	struct ike_stats st;
+	uint64_t t_start;		/* IKE_SA_INIT first sent */
+	uint64_t t_established;
+	uint8_t rx[IKE_BUF];
+	uint8_t work[IKE_BUF];
+};
+
+/* ---- shared helpers (ike_sa.c) ---- */
+void ike_fail(struct ike_sa *sa, enum ike_fail why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ike_set_state(struct ike_sa *sa, enum ike_state st, const char *reason);
+int ike_send_raw(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt);
+/* Send sa->req (req_len, req_exch, req_msgid, req_natt set) and arm its retransmission. */
+int ike_req_send(struct ike_sa *sa, uint64_t now);
+/*
+ * Build an encrypted message into out: header + SK{inner}; first is the inner
+ * chain's first payload type. For a request, msgid is sa->msgid_next (the caller
+ * then increments it); for a response, the request's.
+ */
+int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid, uint8_t first,
+		 const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap, size_t *out_len);
+/* Build sa->req as an encrypted request of exchange exch from the inner chain in e; takes a message ID. */
+int ike_req_build(struct ike_sa *sa, uint8_t exch, const struct ike_enc *e);
+int natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct sockaddr_storage *ss,
+	      uint8_t out[20]);
+size_t build_esp_proposals(const struct ike_sa *sa, struct ike_proposal *pr, size_t max);
+const char *ike_dh_str(uint16_t dh);
+
+struct chosen {
+	uint16_t encr, encr_bits, prf, integ, dh, esn;
+	int has_prf, has_integ, has_dh, has_esn;
+	uint8_t spi[8];
+	uint8_t spi_size;
+};
+/* Check the gateway's single chosen proposal against ours (downgrade guard). */
+int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, size_t n_ours,
+		 uint8_t proto, struct chosen *c, char *why, size_t whylen);
+
+/* Queue a task; starts it at once when no request is outstanding. */
+void ike_task_queue(struct ike_sa *sa, unsigned task, uint64_t now);
+
+/* ---- ike_child.c ---- */
+/* Record the first CHILD SA (from IKE_AUTH). */
+void ike_child_added(struct ike_sa *sa, const struct child_sa *c, uint64_t now);
+/* The gateway's CREATE_CHILD_SA request: add the answer's payloads to e. */
+void ike_child_handle_request(struct ike_sa *sa, const struct ike_msg *m, struct ike_enc *e, uint64_t now);
+/* ESP deletes in the gateway's INFORMATIONAL request: add our answering D payload to e. */
+void ike_child_handle_delete(struct ike_sa *sa, const struct ike_msg *m, struct ike_enc *e, uint64_t now);
+/* Start a queued rekey task (CHILD or IKE): build and send sa->req. Returns 0 or an error. */
+int ike_child_task_start(struct ike_sa *sa, unsigned task, uint64_t now);
+/* The answer to a rekey task's request. */
+void ike_child_task_response(struct ike_sa *sa, unsigned task, const struct ike_msg *m, uint64_t now);
+/* Timers (rekey deadlines): next deadline and expiry handling. */
+uint64_t ike_child_next_timeout(const struct ike_sa *sa);
+void ike_child_timeout(struct ike_sa *sa, uint64_t now);
+
+#endif
