@@ -920,7 +920,7 @@ profile_defaults(struct kite_profile *p)
 	p->child_rekey_s = 3600;
 	p->ike_rekey_s = 14400;
 	p->retransmit_timeout_ms = 1000;
-	p->retransmit_tries = 5;
+	p->retransmit_tries = 3;
 	p->keepalive_s = 20;
 	p->fragmentation = 1;
 	p->fragment_size = 1280;

@@ -41,6 +41,7 @@ struct dp_stats {
 	uint64_t bytes_in, bytes_out, packets_in, packets_out;
 	uint64_t drop_no_sa;		/* tunnel traffic dropped while no SA was installed */
 	uint64_t drop_selector;		/* inbound inner packets outside the traffic selectors */
+	uint64_t drop_out_selector;	/* outbound packets the tunnel does not carry */
 	uint64_t drop_esp;		/* inbound ESP that failed (malformed, replay, ICV) */
 	uint64_t drop_tx;		/* outbound send errors */
 };

@@ -99,6 +99,21 @@ static struct dp *tun_create(const struct dp_env *env)
 	else
 		((struct sockaddr_in6 *)&dp->to)->sin6_port = htons(IKEV2_NATT_PORT);
 	dp->mtu = 1280;
+	{
+		/*
+		 * No IPv6 link-local address on the tunnel: it would only send router
+		 * solicitations into it. A virtual IPv6 address is added explicitly.
+		 */
+		char path[96];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", dp->ifname);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
+			if (write(fd, "1", 1) != 1)
+				log_debug("%s: %s", path, strerror(errno));
+			close(fd);
+		}
+	}
 	log_debug("created %s (ifindex %d)", dp->ifname, dp->ifindex);
 	return dp;
 fail:
@@ -245,7 +260,7 @@ static void tun_input(struct dp *dp)
 			}
 			ver = ip_addrs(buf + head, (size_t)len, &src, &dst);
 			if (!ver || !ts_match(dp->tsr, dp->n_tsr, ver == 6, dst)) {
-				dp->st.drop_selector++;
+				dp->st.drop_out_selector++;
 				continue;
 			}
 			if (esp_encap(&dp->out, buf + head, (size_t)len,

@@ -146,7 +146,7 @@ test_config_defaults(void **state)
 	assert_int_equal(p->child_rekey_s, 3600);
 	assert_int_equal(p->ike_rekey_s, 14400);
 	assert_int_equal(p->retransmit_timeout_ms, 1000);
-	assert_int_equal(p->retransmit_tries, 5);
+	assert_int_equal(p->retransmit_tries, 3);
 	assert_int_equal(p->keepalive_s, 20);
 	assert_int_equal(p->fragmentation, 1);
 	assert_int_equal(p->fragment_size, 1280);
