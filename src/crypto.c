@@ -1163,3 +1163,96 @@ void crypto_fini(void)
 	wolfCrypt_Cleanup();
 	crypto_ready = 0;
 }
+
+/* ---- legacy primitives for EAP (never IKE/ESP algorithms) ---- */
+
+#include <wolfssl/wolfcrypt/md4.h>
+#include <wolfssl/wolfcrypt/md5.h>
+#include <wolfssl/wolfcrypt/des3.h>
+
+int crypto_md4(const uint8_t *data, size_t len, uint8_t out[16])
+{
+#ifndef NO_MD4
+	Md4 md4;
+
+	if (out == NULL || !len_ok(data, len))
+		return KITE_ERR_INVAL;
+	wc_InitMd4(&md4);
+	wc_Md4Update(&md4, data, (word32)len);
+	wc_Md4Final(&md4, out);
+	crypto_wipe(&md4, sizeof(md4));
+	return 0;
+#else
+	return KITE_ERR_UNSUPPORTED;
+#endif
+}
+
+int crypto_md5(const uint8_t *d1, size_t l1, const uint8_t *d2, size_t l2,
+	       const uint8_t *d3, size_t l3, uint8_t out[16])
+{
+#ifndef NO_MD5
+	wc_Md5 md5;
+	int r = KITE_ERR_CRYPTO;
+
+	if (out == NULL || !len_ok(d1, l1) || !len_ok(d2, l2) || !len_ok(d3, l3))
+		return KITE_ERR_INVAL;
+	if (wc_InitMd5(&md5) != 0)
+		return KITE_ERR_CRYPTO;
+	if (wc_Md5Update(&md5, d1, (word32)l1) != 0 ||
+	    wc_Md5Update(&md5, d2, (word32)l2) != 0 ||
+	    wc_Md5Update(&md5, d3, (word32)l3) != 0 ||
+	    wc_Md5Final(&md5, out) != 0)
+		goto out;
+	r = 0;
+out:
+	wc_Md5Free(&md5);
+	/* EAP-MD5 hashes the password: leave none of it in the context */
+	crypto_wipe(&md5, sizeof(md5));
+	return r;
+#else
+	return KITE_ERR_UNSUPPORTED;
+#endif
+}
+
+int crypto_des_ecb_encrypt(const uint8_t *key, size_t key_len, const uint8_t in[8],
+			   uint8_t out[8])
+{
+#ifndef NO_DES3
+	static const uint8_t zero_iv[DES_BLOCK_SIZE];
+	uint8_t k[DES_BLOCK_SIZE];
+	unsigned i, bit, v, p;
+	Des des;
+	int r = KITE_ERR_CRYPTO;
+
+	if (key == NULL || in == NULL || out == NULL)
+		return KITE_ERR_INVAL;
+	if (key_len == 8) {
+		memcpy(k, key, 8);
+	} else if (key_len == 7) {
+		/* 7 bits of key per byte, high bits first; the low bit is odd parity */
+		for (i = 0; i < 8; i++) {
+			bit = 7 * i;
+			v = ((unsigned)key[bit / 8] << 8 |
+			    (bit / 8 + 1 < 7 ? key[bit / 8 + 1] : 0)) >> (9 - bit % 8);
+			v &= 0x7f;
+			p = v ^ (v >> 4);
+			p ^= p >> 2;
+			p ^= p >> 1;
+			k[i] = (uint8_t)(v << 1 | (~p & 1));
+		}
+	} else {
+		return KITE_ERR_INVAL;
+	}
+	/* One block of CBC with a zero IV is ECB (wc_Des_EcbEncrypt is not in every build). */
+	if (wc_Des_SetKey(&des, k, zero_iv, DES_ENCRYPTION) != 0 ||
+	    wc_Des_CbcEncrypt(&des, out, in, DES_BLOCK_SIZE) != 0)
+		goto out;
+	r = 0;
+out:
+	crypto_wipe(k, sizeof(k));
+	crypto_wipe(&des, sizeof(des));
+	return r;
+#else
+	return KITE_ERR_UNSUPPORTED;
+#endif
+}

@@ -164,4 +164,25 @@ int crypto_aead_open(struct crypto_aead *a, const uint8_t *iv,
 /* Wipes the keys. NULL-safe. */
 void crypto_aead_free(struct crypto_aead *a);
 
+/* ---- legacy primitives for EAP (never IKE/ESP algorithms) ----
+ *
+ * EAP-MSCHAPv2 (RFC 2759) is built from MD4, single DES and SHA-1, and
+ * EAP-MD5 (RFC 3748 5.4, RFC 1994) from MD5. They exist here only for eap.c;
+ * nothing that negotiates IKE or ESP transforms may use them. Builds of
+ * wolfSSL without one of them return KITE_ERR_UNSUPPORTED.
+ */
+
+/* MD4 (RFC 1320) of data; 16 bytes. */
+int crypto_md4(const uint8_t *data, size_t len, uint8_t out[16]);
+/* MD5 (RFC 1321) of d1 | d2 | d3 (any part may be NULL with length 0); 16 bytes. */
+int crypto_md5(const uint8_t *d1, size_t l1, const uint8_t *d2, size_t l2,
+	       const uint8_t *d3, size_t l3, uint8_t out[16]);
+/*
+ * One DES block in ECB mode. key_len 8: a DES key as is (parity bits ignored);
+ * key_len 7: 56 key bits, spread over 8 bytes with odd parity as RFC 2759 8.6
+ * (DesEncrypt) requires. KITE_ERR_INVAL for any other length.
+ */
+int crypto_des_ecb_encrypt(const uint8_t *key, size_t key_len, const uint8_t in[8],
+			   uint8_t out[8]);
+
 #endif

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,13 @@
 #include "ikev2.h"
 #include "kite.h"
 #include "log.h"
+#include "netmon.h"
 #include "route.h"
 
 #define DELETE_WAIT_MS	3000	/* how long a closing DELETE may wait for its answer */
 #define MAX_WAITERS	8
 #define HOOK_TIMEOUT_MS	10000
+#define ROAM_DEBOUNCE_MS	20	/* coalescing of other network changes (strongSwan: 100 ms) */
 
 struct conn {
 	const struct kite_profile *prof;
@@ -61,6 +64,22 @@ struct conn {
 	uint64_t next_keepalive;
 	struct child_sa child;		/* without keys */
 	struct ike_cfg_result cfg;
+	/* roaming and reconnecting (design.md 5) */
+	struct ike_params params;	/* for new IKE SAs (reconnect); psk lives in the SA */
+	uint8_t *psk;
+	size_t psk_len;
+	struct netmon *nm;
+	uint64_t roam_at;		/* evaluate the path at this time (debounced), UINT64_MAX: no */
+	int no_path;			/* no route to the gateway: SA held, traffic blocked */
+	uint64_t reconnect_at;		/* start a new IKE SA at this time, UINT64_MAX: no */
+	unsigned backoff_s;
+	uint64_t reconnects;
+	uint64_t mobike_updates;	/* of earlier IKE SAs */
+	int closing;
+	uint64_t last_activity;		/* last authenticated IKE message or ESP packet from the gateway */
+	uint64_t last_pkts_in;
+	int64_t boot_delta;		/* CLOCK_BOOTTIME - CLOCK_MONOTONIC, to see suspends */
+	char last_event[160];
 	uint8_t txbuf[IKEV2_MAX_MSG + 8];
 };
 
@@ -398,6 +417,32 @@ static int conn_child_up(void *ctx, struct ike_sa *sa, const struct child_sa *ch
 	}
 	if ((r = c->dpo->sa_add(c->dp, ch)) != 0)
 		return r;
+	if (c->up && !cfg) {
+		/* A rekey: the new SA pair is installed; the host configuration stays. */
+		c->child.spi_in = ch->spi_in;
+		c->child.spi_out = ch->spi_out;
+		return 0;
+	}
+	if (c->up) {
+		/* Reconnected: keep the device, routes and DNS when nothing changed (no gap, no leak). */
+		int same = cfg->has_vip4 == c->cfg.has_vip4 && !memcmp(cfg->vip4, c->cfg.vip4, 4) &&
+			   cfg->has_vip6 == c->cfg.has_vip6 && !memcmp(cfg->vip6, c->cfg.vip6, 16) &&
+			   ch->n_tsr == c->child.n_tsr &&
+			   !memcmp(ch->tsr, c->child.tsr, ch->n_tsr * sizeof(ch->tsr[0]));
+
+		c->child.spi_in = ch->spi_in;
+		c->child.spi_out = ch->spi_out;
+		c->backoff_s = 0;
+		if (same) {
+			log_info("reconnected: tunnel %s unchanged", c->dpo->ifname(c->dp));
+			snprintf(c->last_event, sizeof(c->last_event), "reconnected");
+			run_hook(c, "reconnect");
+			return 0;
+		}
+		log_info("reconnected with a different virtual IP or traffic selectors: reconfiguring %s",
+			 c->dpo->ifname(c->dp));
+		route_undo(c->rs);
+	}
 	c->child = *ch;
 	crypto_wipe(c->child.enc_in, sizeof(c->child.enc_in));
 	crypto_wipe(c->child.enc_out, sizeof(c->child.enc_out));
@@ -436,9 +481,15 @@ static int conn_child_up(void *ctx, struct ike_sa *sa, const struct child_sa *ch
 			log_warn("could not apply the tunnel's DNS servers; continuing without them");
 		}
 	}
-	c->up = 1;
-	c->up_since = daemon_now_ms();
-	run_hook(c, "connect");
+	{
+		int again = c->up;
+
+		c->up = 1;
+		c->backoff_s = 0;
+		if (!again)
+			c->up_since = daemon_now_ms();
+		run_hook(c, again ? "reconnect" : "connect");
+	}
 	{
 		char vip[INET6_ADDRSTRLEN] = "";
 
@@ -513,44 +564,68 @@ static unsigned link_mtu(int ifindex)
 	return mtu;
 }
 
-static int open_socket(struct conn *c, unsigned *outer_mtu)
+/*
+ * A UDP socket from the address the kernel's route lookup picks towards the
+ * gateway (with kite's mark: the tunnel is bypassed). When c->fd is already
+ * open the new socket takes over its descriptor number (dup2), so the data
+ * plane keeps using the same fd. to4500: connect it to the gateway's port
+ * 4500 (after NAT-T floating) so the kernel caches the route.
+ */
+static int conn_socket(struct conn *c, int to4500, unsigned *outer_mtu)
 {
-	socklen_t l = sizeof(c->local);
-	int ifindex = 0;
+	struct sockaddr_storage local;
+	socklen_t l = sizeof(local);
+	int ifindex = 0, fd, sz = 4 << 20;
 	char buf[80];
 
-	if (route_lookup(&c->ids, &c->gw, &c->local, &ifindex) != 0) {
+	if (route_lookup(&c->ids, &c->gw, &local, &ifindex) != 0) {
 		log_err("no route to the gateway %s: %s (is the network up?)",
 			ip_str(&c->gw, buf, sizeof(buf)), strerror(errno));
 		return KITE_ERR_SYS;
 	}
-	*outer_mtu = link_mtu(ifindex);
-	c->fd = socket(c->gw.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->fd < 0) {
+	if (outer_mtu)
+		*outer_mtu = link_mtu(ifindex);
+	fd = socket(c->gw.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
 		log_err("socket: %s", strerror(errno));
 		return KITE_ERR_SYS;
 	}
 	/* kite's own packets carry the mark so the tunnel routes never capture them (route.h). */
-	if (setsockopt(c->fd, SOL_SOCKET, SO_MARK, &c->ids.mark, sizeof(c->ids.mark)) != 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &c->ids.mark, sizeof(c->ids.mark)) != 0) {
 		log_err("cannot mark the IKE socket (SO_MARK): %s (needs CAP_NET_ADMIN)", strerror(errno));
+		close(fd);
 		return KITE_ERR_SYS;
 	}
-	{
-		int sz = 4 << 20;
-
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
-	}
-	set_port(&c->local, 0);
-	if (bind(c->fd, (struct sockaddr *)&c->local, c->local.ss_family == AF_INET ?
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+	set_port(&local, 0);
+	if (bind(fd, (struct sockaddr *)&local, local.ss_family == AF_INET ?
 		 sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) != 0 ||
-	    getsockname(c->fd, (struct sockaddr *)&c->local, &l) != 0) {
+	    getsockname(fd, (struct sockaddr *)&local, &l) != 0) {
 		log_err("cannot bind a UDP socket: %s", strerror(errno));
+		close(fd);
 		return KITE_ERR_SYS;
 	}
-	log_debug("local %s, gateway %s, uplink mtu %u",
-		  addr_str(&c->local, get_port(&c->local), buf, 40),
-		  addr_str(&c->gw, get_port(&c->gw), buf + 40, 40), *outer_mtu);
+	if (to4500) {
+		struct sockaddr_storage to = c->gw;
+
+		set_port(&to, IKEV2_NATT_PORT);
+		if (connect(fd, (struct sockaddr *)&to, c->gw_len) != 0)
+			log_debug("connect to the gateway's port 4500: %s", strerror(errno));
+	}
+	if (c->fd >= 0) {
+		if (dup2(fd, c->fd) < 0) {
+			log_err("dup2: %s", strerror(errno));
+			close(fd);
+			return KITE_ERR_SYS;
+		}
+		close(fd);
+	} else {
+		c->fd = fd;
+	}
+	c->local = local;
+	log_debug("socket from %s to %s", addr_str(&c->local, get_port(&c->local), buf, 40),
+		  addr_str(&c->gw, get_port(&c->gw), buf + 40, 40));
 	return 0;
 }
 
@@ -585,14 +660,20 @@ static void hex(const uint8_t *p, size_t n, char *out)
 
 static const char *conn_state_name(const struct conn *c)
 {
+	if (!c->sa)
+		return c->reconnect_at != UINT64_MAX ? "reconnecting" : "down";
 	switch (ike_sa_state(c->sa)) {
 	case IKE_STATE_ESTABLISHED:
-		return c->up ? "established" : "connecting";
+		if (!c->up)
+			return "connecting";
+		if (c->no_path || ike_sa_roaming(c->sa))
+			return "roaming";
+		return "established";
 	case IKE_STATE_DELETING:
 	case IKE_STATE_DOWN:
 		return "down";
 	default:
-		return "connecting";
+		return c->up ? "reconnecting" : "connecting";
 	}
 }
 
@@ -601,14 +682,25 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 	uint8_t si[8], sr[8];
 	char spi_i[17], spi_r[17], local[64], gw[64], vip[2][INET6_ADDRSTRLEN];
 	struct dp_stats st;
-	int nv = 0, natt = ike_sa_natt(c->sa);
+	int nv = 0, natt = c->sa ? ike_sa_natt(c->sa) : 0;
 	uint64_t up = c->up ? (daemon_now_ms() - c->up_since) / 1000 : 0;
-	char eb[40];
+	char eb[40], ev[200];
 
+	/* last_event is kite's own text; keep JSON safe anyway */
+	{
+		size_t o = 0;
+
+		for (const char *q = c->last_event; *q && o + 1 < sizeof(ev); q++)
+			ev[o++] = (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20) ? '\'' : *q;
+		ev[o] = '\0';
+	}
 	memset(&st, 0, sizeof(st));
+	memset(si, 0, sizeof(si));
+	memset(sr, 0, sizeof(sr));
 	if (c->dp)
 		c->dpo->stats(c->dp, &st);
-	ike_sa_spis(c->sa, si, sr);
+	if (c->sa)
+		ike_sa_spis(c->sa, si, sr);
 	hex(si, 8, spi_i);
 	hex(sr, 8, spi_r);
 	addr_str(&c->local, get_port(&c->local), local, sizeof(local));
@@ -634,19 +726,21 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 			 "\"child\":{\"spi_in\":\"%08x\",\"spi_out\":\"%08x\",\"proposal\":\"%s\","
 			 "\"bytes_in\":%llu,\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu,"
 			 "\"dropped_in\":%llu,\"dropped_no_sa\":%llu},"
-			 "\"mobike\":{\"enabled\":%s,\"updates\":0},\"reconnects\":0,"
-			 "\"established_for_s\":%llu}\n",
+			 "\"mobike\":{\"enabled\":%s,\"updates\":%llu},\"reconnects\":%llu,"
+			 "\"established_for_s\":%llu,\"last_event\":\"%s\"}\n",
 			 c->prof->name, conn_state_name(c), c->dpo->name,
 			 c->dp ? c->dpo->ifname(c->dp) : "", local, gw,
 			 nv > 0 ? "\"" : "", nv > 0 ? vip[0] : "", nv > 0 ? "\"" : "",
 			 nv > 1 ? ",\"" : "", nv > 1 ? vip[1] : "", nv > 1 ? "\"" : "",
-			 spi_i, spi_r, ike_sa_proposal(c->sa),
+			 spi_i, spi_r, c->sa ? ike_sa_proposal(c->sa) : "",
 			 c->child.spi_in, c->child.spi_out, eb,
 			 (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
 			 (unsigned long long)st.packets_in, (unsigned long long)st.packets_out,
 			 (unsigned long long)(st.drop_esp + st.drop_selector),
 			 (unsigned long long)st.drop_no_sa,
-			 c->prof->mobike ? "true" : "false", (unsigned long long)up);
+			 c->sa && ike_sa_mobike(c->sa) ? "true" : "false",
+			 (unsigned long long)(c->mobike_updates + (c->sa ? ike_sa_mobike_updates(c->sa) : 0)),
+			 (unsigned long long)c->reconnects, (unsigned long long)up, ev);
 	} else {
 		snprintf(out, len,
 			 "%s: %s\n"
@@ -658,16 +752,20 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 			 "  CHILD SA     in %08x, out %08x %s\n"
 			 "  traffic      in %llu bytes (%llu packets), out %llu bytes (%llu packets)\n"
 			 "  dropped      %llu inbound, %llu while no SA\n"
-			 "  up for       %llus\n",
+			 "  up for       %llus\n"
+			 "  mobike       %s, %llu updates; %llu reconnects%s%s\n",
 			 c->prof->name, conn_state_name(c), c->prof->gateway, gw, local,
 			 c->dp ? c->dpo->ifname(c->dp) : "-", c->dpo->name, c->dp ? c->dpo->mtu(c->dp) : 0,
 			 nv > 0 ? vip[0] : "none", nv > 1 ? ", " : "", nv > 1 ? vip[1] : "",
-			 spi_i, spi_r, ike_sa_proposal(c->sa),
+			 spi_i, spi_r, c->sa ? ike_sa_proposal(c->sa) : "",
 			 c->child.spi_in, c->child.spi_out, eb,
 			 (unsigned long long)st.bytes_in, (unsigned long long)st.packets_in,
 			 (unsigned long long)st.bytes_out, (unsigned long long)st.packets_out,
 			 (unsigned long long)(st.drop_esp + st.drop_selector),
-			 (unsigned long long)st.drop_no_sa, (unsigned long long)up);
+			 (unsigned long long)st.drop_no_sa, (unsigned long long)up,
+			 c->sa && ike_sa_mobike(c->sa) ? "on" : "off",
+			 (unsigned long long)(c->mobike_updates + (c->sa ? ike_sa_mobike_updates(c->sa) : 0)),
+			 (unsigned long long)c->reconnects, ev[0] ? "; last: " : "", ev);
 	}
 }
 
@@ -700,9 +798,12 @@ static void ctl_handle(struct conn *c, uint64_t now, uint64_t *close_deadline)
 		else
 			close(fd);
 		log_info("disconnect requested");
+		c->closing = 1;
+		c->reconnect_at = UINT64_MAX;
 		if (*close_deadline == UINT64_MAX)
 			*close_deadline = now + DELETE_WAIT_MS;
-		ike_delete(c->sa, now);
+		if (c->sa)
+			ike_delete(c->sa, now);
 	} else {
 		const char *e = "error unknown request\n";
 
@@ -727,6 +828,203 @@ static void conn_teardown(struct conn *c)
 		c->dpo->destroy(c->dp);
 	c->dp = NULL;
 	c->up = 0;
+}
+
+static int64_t boot_delta(void)
+{
+	struct timespec b, m;
+
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return ((int64_t)b.tv_sec - m.tv_sec) * 1000 + ((int64_t)b.tv_nsec - m.tv_nsec) / 1000000;
+}
+
+static void conn_event(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void conn_event(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->last_event, sizeof(c->last_event), fmt, ap);
+	va_end(ap);
+	log_info("%s", c->last_event);
+}
+
+/*
+ * The SA went down. Before the first success the caller reports the failure;
+ * afterwards (reconnect = yes) a new IKE SA follows with back-off (1, 2, 4 ...
+ * 60 s, with jitter) while the tunnel device, routes and DNS stay in place, so
+ * tunnel traffic is dropped, never sent in the clear (design.md 5).
+ * Returns 1 when the daemon goes on.
+ */
+static int conn_lost(struct conn *c, uint64_t now)
+{
+	uint32_t jitter = 0;
+	unsigned delay;
+
+	if (!c->up || !c->prof->reconnect || c->closing)
+		return 0;
+	conn_event(c, "connection lost: %s", ike_sa_reason(c->sa));
+	if (c->child.spi_in)
+		c->dpo->sa_del(c->dp, c->child.spi_in);
+	c->mobike_updates += ike_sa_mobike_updates(c->sa);
+	ike_sa_free(c->sa);
+	c->sa = NULL;
+	c->no_path = 0;
+	delay = c->backoff_s;
+	c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 60 ? 60 : c->backoff_s * 2) : 1;
+	crypto_random(&jitter, sizeof(jitter));
+	c->reconnect_at = now + delay * 1000ull + (delay ? jitter % (delay * 200 + 1) : jitter % 50);
+	log_info("reconnecting in %.1f s", (double)(c->reconnect_at - now) / 1000);
+	return 1;
+}
+
+static void conn_reconnect(struct conn *c, uint64_t now)
+{
+	struct sockaddr_storage gw;
+	socklen_t gl;
+
+	c->reconnect_at = UINT64_MAX;
+	c->reconnects++;
+	/* The gateway's name may point elsewhere now. */
+	if (resolve_gateway(c->prof, &gw, &gl) == 0) {
+		c->gw = gw;
+		c->gw_len = gl;
+	}
+	if (conn_socket(c, 0, NULL) != 0) {
+		c->reconnect_at = now + (c->backoff_s ? c->backoff_s : 1) * 1000ull;
+		c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 60 ? 60 : c->backoff_s * 2) : 1;
+		return;
+	}
+	c->params.local = c->local;
+	c->params.remote = c->gw;
+	c->sa = ike_sa_new(&c->params, &conn_ops, c);
+	if (!c->sa || ike_start(c->sa, now) != 0) {
+		log_err("cannot start a new IKE SA");
+		c->reconnect_at = now + 5000;
+		return;
+	}
+	log_info("reconnecting '%s' (attempt %llu)", c->prof->name, (unsigned long long)c->reconnects);
+}
+
+/*
+ * The MOBIKE ladder (RFC 4555 3.5; design.md 5), each step logged: no route
+ * at all -> hold; the current path still valid -> check liveness on it; a new
+ * local address -> move the socket, then UPDATE_SA_ADDRESSES; no MOBIKE ->
+ * reconnect.
+ */
+static void conn_roam(struct conn *c, uint64_t now)
+{
+	struct sockaddr_storage src;
+	int ifindex = 0;
+	char b[64];
+
+	c->roam_at = UINT64_MAX;
+	if (!c->sa || ike_sa_state(c->sa) != IKE_STATE_ESTABLISHED)
+		return;
+	if (route_lookup(&c->ids, &c->gw, &src, &ifindex) != 0) {
+		if (!c->no_path)
+			conn_event(c, "roam: no route to the gateway: SA held, tunnel traffic blocked until a network appears");
+		c->no_path = 1;
+		return;
+	}
+	if (same_host(&src, &c->local)) {
+		if (c->no_path) {
+			c->no_path = 0;
+			conn_event(c, "roam: the path from %s is back", ip_str(&src, b, sizeof(b)));
+			ike_path_resumed(c->sa, now);
+		} else {
+			log_debug("roam: the current path still works; checking the gateway's liveness on it");
+		}
+		ike_dpd(c->sa, now);
+		return;
+	}
+	c->no_path = 0;
+	if (!ike_sa_mobike(c->sa)) {
+		conn_event(c, "roam: new local address %s, but the gateway does not support MOBIKE: reconnecting",
+			   ip_str(&src, b, sizeof(b)));
+		ike_delete(c->sa, now);
+		c->backoff_s = 0;
+		/* the DELETE goes out on the old socket; the SA is then replaced */
+		ike_sa_free(c->sa);
+		c->sa = NULL;
+		if (c->child.spi_in)
+			c->dpo->sa_del(c->dp, c->child.spi_in);
+		c->reconnect_at = now;
+		return;
+	}
+	if (conn_socket(c, ike_sa_natt(c->sa), NULL) != 0) {
+		c->roam_at = now + 1000;
+		return;
+	}
+	conn_event(c, "roam: moving to %s", addr_str(&c->local, get_port(&c->local), b, sizeof(b)));
+	ike_mobike_update(c->sa, &c->local, NULL, now);
+}
+
+static void conn_netmon(struct conn *c, uint64_t now)
+{
+	struct sockaddr_storage del[16];
+	unsigned nd = 0, ev;
+
+	ev = netmon_read(c->nm, c->dp ? c->dpo->ifindex(c->dp) : -1, c->ids.table, del, 16, &nd);
+	if (!ev || !c->up)
+		return;
+	for (unsigned i = 0; i < nd; i++) {
+		if (same_host(&del[i], &c->local)) {
+			/* The address in use went away: act at once. */
+			log_debug("netmon: the local address in use was removed");
+			c->roam_at = now;
+			return;
+		}
+	}
+	/* Other changes come in bursts: coalesce them briefly. */
+	if (c->roam_at == UINT64_MAX)
+		c->roam_at = now + ROAM_DEBOUNCE_MS;
+}
+
+static void conn_timers(struct conn *c, uint64_t now)
+{
+	int64_t bd = boot_delta();
+	struct dp_stats st;
+
+	if (bd - c->boot_delta > 2000) {
+		/* CLOCK_BOOTTIME ran ahead of CLOCK_MONOTONIC: the machine was suspended. */
+		conn_event(c, "resumed after %lld s of suspend: checking the path and the gateway",
+			   (long long)((bd - c->boot_delta) / 1000));
+		if (c->sa && ike_sa_state(c->sa) == IKE_STATE_ESTABLISHED)
+			ike_dpd(c->sa, now);
+		c->roam_at = now;
+	}
+	c->boot_delta = bd;
+	if (now >= c->reconnect_at)
+		conn_reconnect(c, now);
+	if (now >= c->roam_at)
+		conn_roam(c, now);
+	if (!c->sa || !c->up || ike_sa_state(c->sa) != IKE_STATE_ESTABLISHED)
+		return;
+	/* Liveness (DPD): after dpd seconds without anything authenticated from the gateway. */
+	c->dpo->stats(c->dp, &st);
+	if (st.packets_in != c->last_pkts_in || ike_sa_last_rx(c->sa) > c->last_activity) {
+		c->last_pkts_in = st.packets_in;
+		c->last_activity = now;
+	}
+	if (c->last_activity == 0)
+		c->last_activity = now;
+	if (c->prof->dpd_s && !c->no_path && now >= c->last_activity + c->prof->dpd_s * 1000ull) {
+		ike_dpd(c->sa, now);
+		c->last_activity = now;
+	}
+	if (ike_sa_nat_local(c->sa) && now >= c->next_keepalive) {
+		/* NAT-T keepalive (RFC 3948 2.3) to keep the NAT mapping alive. */
+		struct sockaddr_storage to = c->gw;
+		uint8_t ka = 0xff;
+
+		set_port(&to, IKEV2_NATT_PORT);
+		if (c->next_keepalive && sendto(c->fd, &ka, 1, 0, (struct sockaddr *)&to, c->gw_len) < 0)
+			log_debug("keepalive: %s", strerror(errno));
+		c->next_keepalive = now + (uint64_t)(c->prof->keepalive_s ? c->prof->keepalive_s : 20) * 1000;
+	}
 }
 
 int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
@@ -770,7 +1068,7 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	/* After a crash (kill -9): remove what the previous run left behind. */
 	route_cleanup_stale(&c.ids);
 	dns_cleanup_stale(KITE_RUN_DIR, prof->name);
-	if (resolve_gateway(prof, &c.gw, &c.gw_len) != 0 || open_socket(&c, &outer_mtu) != 0)
+	if (resolve_gateway(prof, &c.gw, &c.gw_len) != 0 || conn_socket(&c, 0, &outer_mtu) != 0)
 		goto out;
 	if ((c.rs = route_open(&c.ids)) == NULL) {
 		log_err("cannot open a netlink socket: %s", strerror(errno));
@@ -801,10 +1099,25 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 		ret = KITE_EXIT_USAGE;
 		goto out;
 	}
+	/* The daemon keeps its own copy of the PSK for reconnections (wiped at exit). */
+	if ((c.psk = malloc(psk_len ? psk_len : 1)) == NULL) {
+		log_err("out of memory");
+		goto out;
+	}
+	memcpy(c.psk, psk, psk_len);
+	c.psk_len = psk_len;
+	p.psk = c.psk;
+	c.params = p;
 	if ((c.sa = ike_sa_new(&p, &conn_ops, &c)) == NULL) {
 		log_err("out of memory");
 		goto out;
 	}
+	c.nm = netmon_open();
+	if (!c.nm)
+		log_warn("cannot watch network changes (netlink: %s): roaming is detected only by liveness checks",
+			 strerror(errno));
+	c.roam_at = c.reconnect_at = UINT64_MAX;
+	c.boot_delta = boot_delta();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -816,20 +1129,33 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	if (ike_start(c.sa, daemon_now_ms()) != 0)
 		goto done;
 
-	while (ike_sa_state(c.sa) != IKE_STATE_DOWN) {
-		struct pollfd pfd[4] = {
+	for (;;) {
+		struct pollfd pfd[5] = {
 			{ c.fd, POLLIN, 0 }, { sfd, POLLIN, 0 }, { c.ctl_fd, POLLIN, 0 },
-			{ c.dpo->fd(c.dp), POLLIN, 0 },
+			{ c.dpo->fd(c.dp), POLLIN, 0 }, { c.nm ? netmon_fd(c.nm) : -1, POLLIN, 0 },
 		};
-		uint64_t now = daemon_now_ms(), dl = ike_next_timeout(c.sa);
+		uint64_t now = daemon_now_ms(), dl;
 		int tmo;
 
+		if (c.sa && ike_sa_state(c.sa) == IKE_STATE_DOWN) {
+			if (!conn_lost(&c, now))
+				break;
+		}
+		if (!c.sa && c.reconnect_at == UINT64_MAX)
+			break;
+		dl = c.sa && !c.no_path ? ike_next_timeout(c.sa) : UINT64_MAX;
 		if (close_deadline < dl)
 			dl = close_deadline;
-		if (c.up && ike_sa_nat_local(c.sa) && c.next_keepalive < dl)
+		if (c.roam_at < dl)
+			dl = c.roam_at;
+		if (c.reconnect_at < dl)
+			dl = c.reconnect_at;
+		if (c.up && c.sa && ike_sa_nat_local(c.sa) && c.next_keepalive < dl)
 			dl = c.next_keepalive;
-		tmo = dl == UINT64_MAX ? -1 : dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
-		if (poll(pfd, 4, tmo) < 0 && errno != EINTR) {
+		if (c.up && c.sa && prof->dpd_s && c.last_activity + prof->dpd_s * 1000ull < dl)
+			dl = c.last_activity + prof->dpd_s * 1000ull;
+		tmo = dl == UINT64_MAX ? 60000 : dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
+		if (poll(pfd, 5, tmo) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
@@ -839,15 +1165,20 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				log_info("signal %u: closing", si.ssi_signo);
+				c.closing = 1;
 				if (close_deadline == UINT64_MAX)
 					close_deadline = now + DELETE_WAIT_MS;
-				ike_delete(c.sa, now);
+				if (c.sa)
+					ike_delete(c.sa, now);
+				c.reconnect_at = UINT64_MAX;
 			}
 		}
 		if (pfd[2].revents & POLLIN)
 			ctl_handle(&c, now, &close_deadline);
 		if (pfd[3].revents & POLLIN)
 			c.dpo->input(c.dp);
+		if (pfd[4].revents & POLLIN)
+			conn_netmon(&c, now);
 		if (pfd[0].revents & POLLIN) {
 			for (int burst = 0; burst < 256; burst++) {
 				struct sockaddr_storage from;
@@ -856,7 +1187,7 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 
 				if (n < 0)
 					break;
-				if (!same_host(&from, &c.gw)) {
+				if (!same_host(&from, &c.gw) || !c.sa) {
 					log_debug("dropped a datagram from a host that is not the gateway");
 					continue;
 				}
@@ -874,26 +1205,16 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 			}
 		}
 		now = daemon_now_ms();
-		if (now >= ike_next_timeout(c.sa))
+		conn_timers(&c, now);
+		if (c.sa && !c.no_path && now >= ike_next_timeout(c.sa))
 			ike_timeout(c.sa, now);
-		if (c.up && ike_sa_nat_local(c.sa) && now >= c.next_keepalive) {
-			/* NAT-T keepalive (RFC 3948 2.3) to keep the NAT mapping alive. */
-			struct sockaddr_storage to = c.gw;
-			uint8_t ka = 0xff;
-
-			set_port(&to, IKEV2_NATT_PORT);
-			if (c.next_keepalive &&
-			    sendto(c.fd, &ka, 1, 0, (struct sockaddr *)&to, c.gw_len) < 0)
-				log_debug("keepalive: %s", strerror(errno));
-			c.next_keepalive = now + (uint64_t)(prof->keepalive_s ? prof->keepalive_s : 20) * 1000;
-		}
-		if (now >= close_deadline && ike_sa_state(c.sa) != IKE_STATE_DOWN) {
+		if (now >= close_deadline && (!c.sa || ike_sa_state(c.sa) != IKE_STATE_DOWN)) {
 			log_info("the gateway did not answer the DELETE in time; closing anyway");
 			break;
 		}
 	}
 done:
-	if (ike_sa_fail(c.sa) != IKE_FAIL_NONE) {
+	if (c.sa && ike_sa_fail(c.sa) != IKE_FAIL_NONE && !c.closing) {
 		char line[300];
 
 		log_err("%s", ike_sa_reason(c.sa));
@@ -928,6 +1249,11 @@ out:
 		if (write(c.waiters[i], "closed\n", 7) < 0)
 			log_debug("waiter: %s", strerror(errno));
 		close(c.waiters[i]);
+	}
+	netmon_close(c.nm);
+	if (c.psk) {
+		crypto_wipe(c.psk, c.psk_len);
+		free(c.psk);
 	}
 	crypto_fini();
 	return ret;

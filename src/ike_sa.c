@@ -1193,7 +1193,8 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 		return;
 	}
 	crypto_wipe(expect, sizeof(expect));
-	sa->peer_mobike = ikev2_msg_notify(m, IKEV2_N_MOBIKE_SUPPORTED) != NULL;
+	sa->peer_mobike = sa->p.prof->mobike && ikev2_msg_notify(m, IKEV2_N_MOBIKE_SUPPORTED) != NULL;
+	mobike_auth_response(sa, m);
 	sa->req_active = 0;
 	/* The gateway is authenticated: from here on its payloads can be trusted. */
 	parse_cfg_reply(sa, m);
@@ -1285,6 +1286,7 @@ static int ike_send_dpd(struct ike_sa *sa, uint64_t now)
 	int r;
 
 	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
+	mobike_add_natd(sa, &e);
 	if ((r = ike_req_build(sa, IKEV2_EXCH_INFORMATIONAL, &e)) != 0)
 		return r;
 	log_debug("liveness check (message %u)", sa->req_msgid);
@@ -1301,6 +1303,8 @@ static int ike_task_start(struct ike_sa *sa, unsigned task, uint64_t now)
 	case IKE_TASK_IKE_REKEY:
 	case IKE_TASK_CHILD_REKEY:
 		return ike_child_task_start(sa, task, now);
+	case IKE_TASK_MOBIKE:
+		return mobike_task_start(sa, now);
 	default:
 		return KITE_ERR_INVAL;
 	}
@@ -1495,6 +1499,10 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 			return;
 		case IKE_TASK_DPD:
 			log_debug("the gateway answered the liveness check");
+			mobike_check_natd(sa, &m, now);
+			break;
+		case IKE_TASK_MOBIKE:
+			mobike_task_response(sa, &m, now);
 			break;
 		case IKE_TASK_IKE_REKEY:
 		case IKE_TASK_CHILD_REKEY:

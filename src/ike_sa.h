@@ -126,6 +126,28 @@ int ike_delete(struct ike_sa *sa, uint64_t now);
 /* Queue a liveness check (an empty INFORMATIONAL); no answer within the budget -> DOWN, IKE_FAIL_TIMEOUT. */
 int ike_dpd(struct ike_sa *sa, uint64_t now);
 
+/*
+ * The path changed (RFC 4555 3.5): the caller has already moved its socket to
+ * the new local address (and the data plane's SAs). The core updates the IKE
+ * SA's addresses, retransmits an outstanding request on the new path at once,
+ * and queues an INFORMATIONAL with UPDATE_SA_ADDRESSES, NAT-D and COOKIE2;
+ * a newer change before its answer makes another update follow.
+ * KITE_ERR_UNSUPPORTED when the gateway did not negotiate MOBIKE (reconnect).
+ */
+int ike_mobike_update(struct ike_sa *sa, const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, uint64_t now);
+/* The path came back after an outage (same addresses): retransmit an outstanding request now. */
+void ike_path_resumed(struct ike_sa *sa, uint64_t now);
+/* Time of the last authenticated message from the gateway (0: none yet). */
+uint64_t ike_sa_last_rx(const struct ike_sa *sa);
+/* 1 when MOBIKE was negotiated. */
+int ike_sa_mobike(const struct ike_sa *sa);
+uint64_t ike_sa_mobike_updates(const struct ike_sa *sa);
+/* 1 while an UPDATE_SA_ADDRESSES is outstanding or queued. */
+int ike_sa_roaming(const struct ike_sa *sa);
+/* The gateway's additional addresses (RFC 4555 3.4); returns the count. */
+unsigned ike_sa_peer_addrs(const struct ike_sa *sa, struct sockaddr_storage *out, unsigned max);
+
 enum ike_state ike_sa_state(const struct ike_sa *sa);
 enum ike_fail ike_sa_fail(const struct ike_sa *sa);
 /* One line explaining why the SA went down ("" while it is up). */

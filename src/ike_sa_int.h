@@ -119,6 +119,15 @@ struct ike_sa {
 	struct ike_child children[IKE_MAX_CHILDREN];
 	struct ike_cfg_result cfg;
 
+	/* MOBIKE (mobike.c) */
+	int mobike_dirty;		/* addresses changed since the last UPDATE_SA_ADDRESSES was built */
+	uint8_t cookie2[16];		/* RFC 4555 3.9: return routability of the update */
+	uint64_t mobike_updates;
+	struct sockaddr_storage peer_addrs[8];	/* the gateway's ADDITIONAL_IP4/6_ADDRESS list */
+	unsigned n_peer_addrs;
+	uint8_t natd_seen[20];		/* NAT_DETECTION_SOURCE_IP last seen from the gateway */
+	int natd_seen_valid;
+
 	/* queued work, one request at a time (enum ike_task bits) */
 	unsigned tasks;
 	unsigned task_active;		/* the task whose request is outstanding, 0 for none */
@@ -163,6 +172,15 @@ int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, 
 
 /* Queue a task; starts it at once when no request is outstanding. */
 void ike_task_queue(struct ike_sa *sa, unsigned task, uint64_t now);
+
+/* ---- mobike.c ---- */
+/* Record MOBIKE facts from the IKE_AUTH response (additional addresses). */
+void mobike_auth_response(struct ike_sa *sa, const struct ike_msg *m);
+int mobike_task_start(struct ike_sa *sa, uint64_t now);
+void mobike_task_response(struct ike_sa *sa, const struct ike_msg *m, uint64_t now);
+/* NAT-D notifies for a liveness check (RFC 4555 3.8); and checking the answer's. */
+void mobike_add_natd(struct ike_sa *sa, struct ike_enc *e);
+void mobike_check_natd(struct ike_sa *sa, const struct ike_msg *m, uint64_t now);
 
 /* ---- ike_child.c ---- */
 /* Record the first CHILD SA (from IKE_AUTH). */
