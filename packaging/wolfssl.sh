@@ -42,7 +42,7 @@ fi
 dsc=$(ls -v wolfssl_*.dsc | tail -1)
 ver=$(basename "$dsc" .dsc | sed 's/^wolfssl_//')
 dir="wolfssl-$ver"
-[ -d "$dir" ] || dpkg-source -q -x "$dsc" "$dir" >/dev/null
+[ -d "$dir" ] || dpkg-source -q -x "$dsc" "$dir" >/dev/null 2>&1
 cd "$dir"
 say "building $ver with x86-64 assembly (once; about a minute)"
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1

@@ -1558,3 +1558,50 @@ config_profile(const struct kite_config *cfg, const char *name, char *err, size_
 		    "kite connect %s", path, names, cfg->profiles[0].name);
 	return NULL;
 }
+
+/* ---- rendering proposals back (for messages) ---- */
+
+static const char *token_for(enum tok_kind kind, uint16_t id, uint16_t bits)
+{
+	for (size_t i = 0; i < sizeof(alg_tokens) / sizeof(alg_tokens[0]); i++) {
+		const struct alg_token *t = &alg_tokens[i];
+
+		if (t->kind == kind && t->id == id && (kind != TOK_ENCR || t->bits == bits))
+			return t->name;
+	}
+	return "?";
+}
+
+static void cat(char *buf, size_t len, size_t *o, const char *s)
+{
+	int n = snprintf(buf + *o, len > *o ? len - *o : 0, "%s", s);
+
+	if (n > 0)
+		*o = *o + (size_t)n < len ? *o + (size_t)n : len;
+}
+
+void config_proposals_str(const struct kite_proposal *p, unsigned n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		const struct kite_proposal *k = &p[i];
+		int first = 1;
+
+		if (i)
+			cat(buf, len, &o, ", ");
+#define ADD(tok) do { if (!first) cat(buf, len, &o, "-"); cat(buf, len, &o, tok); first = 0; } while (0)
+		for (unsigned j = 0; j < k->n_encr; j++)
+			ADD(token_for(TOK_ENCR, k->encr[j], k->encr_bits[j]));
+		for (unsigned j = 0; j < k->n_integ; j++)
+			ADD(token_for(TOK_INTEG, k->integ[j], 0));
+		for (unsigned j = 0; j < k->n_prf; j++)
+			ADD(token_for(TOK_PRF, k->prf[j], 0));
+		for (unsigned j = 0; j < k->n_dh; j++)
+			ADD(token_for(TOK_DH, k->dh[j], 0));
+#undef ADD
+	}
+}

@@ -158,6 +158,9 @@ int config_parse_proposals(const char *s, int is_esp, struct kite_proposal *out,
 int config_read_psk(const char *path, uint8_t out[static KITE_PSK_MAX], size_t *len,
 		    int *weak, char *err, size_t errlen);
 
+/* Render proposals in strongSwan syntax ("aes256gcm16-prfsha384-x25519, ...") for messages. */
+void config_proposals_str(const struct kite_proposal *p, unsigned n, char *buf, size_t len);
+
 /* Defaults for secure proposals (reliability.md 8). */
 extern const char *const config_default_ike;
 extern const char *const config_default_esp;

@@ -690,12 +690,17 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 	/* Other errors are unauthenticated (RFC 7296 2.21.1): remember, keep waiting briefly. */
 	for (unsigned i = 0; i < m->n_notify; i++) {
 		if (m->notify[i].type <= IKEV2_N_ERROR_MAX && !m->sa.p) {
+			char offered[160] = "";
+
+			if (m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN)
+				config_proposals_str(sa->p.prof->ike, sa->p.prof->n_ike, offered,
+						     sizeof(offered));
 			ike_init_refused(sa, m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
 					 IKE_FAIL_PROPOSAL : IKE_FAIL_PROTOCOL,
-					 "gateway refused IKE_SA_INIT with %s%s",
+					 "gateway refused IKE_SA_INIT with %s%s%s%s",
 					 ikev2_notify_name(m->notify[i].type),
-					 m->notify[i].type == IKEV2_N_NO_PROPOSAL_CHOSEN ?
-					 ": none of the 'ike' proposals is acceptable to it" : "");
+					 offered[0] ? ": it accepts none of kite's 'ike' proposals (" : "",
+					 offered, offered[0] ? "); ask the gateway's admin for its proposals" : "");
 			return;
 		}
 	}
@@ -1080,6 +1085,17 @@ static int ike_setup_child(struct ike_sa *sa, const struct ike_msg *m, char *why
 		uint16_t t = m->notify[i].type;
 
 		if (t <= IKEV2_N_ERROR_MAX) {
+			char offered[160] = "";
+
+			if (t == IKEV2_N_NO_PROPOSAL_CHOSEN)
+				config_proposals_str(sa->p.prof->esp, sa->p.prof->n_esp, offered + 2,
+						     sizeof(offered) - 2);
+			if (offered[2]) {
+				memcpy(offered, ": ", 2);
+				snprintf(why, whylen, "gateway refused the tunnel (CHILD SA) with NO_PROPOSAL_CHOSEN: "
+					 "it accepts none of kite's 'esp' proposals (%.80s)", offered + 2);
+				return KITE_ERR_PROPOSAL;
+			}
 			snprintf(why, whylen, "gateway refused the tunnel (CHILD SA) with %s%s",
 				 ikev2_notify_name(t),
 				 t == IKEV2_N_NO_PROPOSAL_CHOSEN ? ": none of the 'esp' proposals is acceptable" :

@@ -53,6 +53,12 @@ struct child_sa {
 	size_t enc_len, integ_len;
 	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
 	size_t n_tsi, n_tsr;
+	/*
+	 * (rekeying) 1 when kite answered the gateway's rekey: install inbound now,
+	 * but keep outbound traffic on the SA it replaces until that one is removed
+	 * (the gateway installs its inbound side only once it has kite's answer).
+	 */
+	int out_later;
 };
 
 /* Configuration payload results. */
@@ -147,6 +153,26 @@ uint64_t ike_sa_mobike_updates(const struct ike_sa *sa);
 int ike_sa_roaming(const struct ike_sa *sa);
 /* The gateway's additional addresses (RFC 4555 3.4); returns the count. */
 unsigned ike_sa_peer_addrs(const struct ike_sa *sa, struct sockaddr_storage *out, unsigned max);
+
+/*
+ * (rekeying, ike_child.c) The data plane reports that the CHILD SA with this
+ * inbound SPI reached its soft (rekey now) or hard (stop using it) volume
+ * limit: bytes, packets, or ESP sequence numbers (RFC 4303 3.3.3).
+ */
+void ike_child_expire(struct ike_sa *sa, uint32_t spi_in, int hard, uint64_t now);
+
+/* (rekeying, ike_child.c) Ages and rekey times for `kite status`; all in ms. */
+struct ike_sa_lifetimes {
+	uint64_t ike_age;		/* since the current IKE SA keys were made */
+	int64_t ike_rekey_in;		/* until the next IKE rekey or reauthentication; -1 none */
+	uint32_t ike_rekeys;		/* IKE SA rekeys, either side */
+	uint32_t reauths;		/* reauthentications (RFC 4478) completed */
+	uint64_t child_age;		/* of the newest CHILD SA */
+	int64_t child_rekey_in;		/* -1 none */
+	uint32_t child_rekeys;		/* CHILD SA rekeys, either side */
+	uint32_t collisions;		/* rekey collisions resolved (RFC 7296 2.8.1) */
+};
+void ike_sa_lifetimes(const struct ike_sa *sa, uint64_t now, struct ike_sa_lifetimes *out);
 
 enum ike_state ike_sa_state(const struct ike_sa *sa);
 enum ike_fail ike_sa_fail(const struct ike_sa *sa);

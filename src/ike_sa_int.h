@@ -23,7 +23,8 @@
 #define IKE_MAX_INIT_RETRIES	5	/* COOKIE + INVALID_KE rounds (strongSwan MAX_RETRIES) */
 #define IKE_BUF			(IKEV2_MAX_MSG + 64)
 #define IKE_MAX_BACKOFF_MS	(60u * 1000u)
-#define IKE_MAX_CHILDREN	4
+#define IKE_MAX_CHILDREN	8	/* old + new + a collision's redundant one, with room */
+#define IKE_MAX_ZOMBIES		3	/* old IKE SAs kept only to finish their DELETE (ike_child.c) */
 
 /* Queued work, highest priority first. */
 enum ike_task {
@@ -39,6 +40,8 @@ enum ike_child_state {
 	IKE_CHILD_INSTALLED,		/* in use */
 	IKE_CHILD_REKEYING,		/* being replaced; inbound still accepted */
 	IKE_CHILD_DELETING,		/* replaced; waiting for its DELETE to be answered */
+	IKE_CHILD_REPLACED,		/* replaced by the gateway's rekey (or it won a collision):
+					 * the gateway deletes it; inbound still accepted */
 };
 
 /* A CHILD SA as the core tracks it (no keys: those went to the data plane). */
@@ -49,6 +52,69 @@ struct ike_child {
 	int esn;
 	uint64_t created;		/* ms */
 	uint64_t rekey_at;		/* ms, 0 = never */
+	/* rekeying (ike_child.c) */
+	uint64_t expire_at;		/* hard lifetime, ms (0 = never) */
+	uint64_t wait_until;		/* REPLACED: delete it ourselves after this */
+	int installed;			/* handed to the data plane (child_up) */
+	int rekey_due;			/* soft lifetime passed: a rekey is queued */
+	int del_sent;			/* DELETING: our DELETE is outstanding */
+};
+
+/*
+ * A negotiated IKE SA key set not (yet) in struct ike_sa: the result of an IKE
+ * SA rekey (RFC 7296 2.18) before it is swapped in, or a redundant one from a
+ * rekey collision (2.8.2). Owned by ike_child.c.
+ */
+struct ike_keys {
+	int valid;
+	uint8_t spi_i[8], spi_r[8];	/* original initiator / responder of the new SA */
+	int orig_resp;			/* kite is the new SA's original responder */
+	uint16_t encr, encr_bits, prf, integ, dh;
+	size_t prf_len;
+	uint8_t sk_d[CRYPTO_MAX_PRF_LEN], sk_pi[CRYPTO_MAX_PRF_LEN], sk_pr[CRYPTO_MAX_PRF_LEN];
+	struct crypto_aead *in, *out;
+	uint8_t lo_nonce[IKEV2_NONCE_MAX];	/* the lower nonce of its exchange (2.8.1) */
+	size_t lo_len;
+	uint32_t msgid;			/* the gateway's request that made it (responder) */
+};
+
+/* Rekeying, reauthentication and CHILD SA work (ike_child.c); zeroed with the SA. */
+struct ike_rekey_state {
+	/* our outstanding CREATE_CHILD_SA / INFORMATIONAL for CHILD SAs (IKE_TASK_CHILD_REKEY) */
+	int child_op;			/* enum child_op in ike_child.c */
+	uint32_t child_old;		/* spi_in of the CHILD SA being rekeyed (0: create) */
+	uint32_t child_new;		/* our inbound SPI for the new one */
+	struct crypto_dh *child_dh;	/* PFS key exchange, NULL without */
+	uint8_t child_ni[IKEV2_NONCE_LEN];
+	unsigned child_tries;		/* INVALID_KE_PAYLOAD / PFS fallback rounds */
+	int no_pfs;			/* the gateway refused PFS: rekey without a KE */
+	int need_create;		/* no CHILD SA left: create one */
+	uint64_t create_at;		/* not before (after a refusal) */
+	/* the gateway's rekey of the CHILD SA we were rekeying, answered meanwhile (2.8.1) */
+	uint32_t coll_old, coll_new;
+	uint8_t coll_nonce[IKEV2_NONCE_MAX];
+	size_t coll_nonce_len;
+	/* our IKE SA rekey (IKE_TASK_IKE_REKEY) */
+	int ike_op;			/* enum ike_op in ike_child.c */
+	uint8_t ike_spi[8];		/* our SPI for the new IKE SA */
+	struct crypto_dh *ike_dh;
+	uint8_t ike_ni[IKEV2_NONCE_LEN];
+	unsigned ike_tries;
+	int ike_due, reauth_due;
+	uint64_t ike_created;		/* keys of the current IKE SA made */
+	uint64_t ike_rekey_at, ike_expire_at;
+	uint64_t reauth_at;		/* AUTH_LIFETIME (RFC 4478) minus a margin; 0 = none */
+	uint64_t auth_expire_at;	/* the gateway's AUTH_LIFETIME itself */
+	/* the gateway's IKE rekey, answered, swapped in after the answer went out */
+	struct ike_keys peer_ike;
+	/* a fresh IKE SA reauthenticating this one (make-before-break), and old IKE SAs */
+	struct ike_sa *succ;
+	int succ_up;			/* its CHILD SA is installed: promote it */
+	uint64_t reauth_retry_at;
+	struct ike_sa *zombie[IKE_MAX_ZOMBIES];
+	uint64_t zombie_deadline[IKE_MAX_ZOMBIES];	/* the gateway should have deleted it by then */
+	/* for kite status */
+	uint32_t child_rekeys, ike_rekeys, reauths, collisions;
 };
 
 struct ike_sa {
@@ -128,6 +194,13 @@ struct ike_sa {
 	uint8_t natd_seen[20];		/* NAT_DETECTION_SOURCE_IP last seen from the gateway */
 	int natd_seen_valid;
 
+	/* rekeying (ike_child.c) */
+	int orig_resp;			/* kite is the original responder (the gateway rekeyed the
+					 * IKE SA, RFC 7296 2.18): flags and key roles swap */
+	int reauth;			/* this SA reauthenticates an older one (RFC 4478): no
+					 * INITIAL_CONTACT, asks for the same virtual IP */
+	struct ike_rekey_state rk;
+
 	/* queued work, one request at a time (enum ike_task bits) */
 	unsigned tasks;
 	unsigned task_active;		/* the task whose request is outstanding, 0 for none */
@@ -196,5 +269,18 @@ void ike_child_task_response(struct ike_sa *sa, unsigned task, const struct ike_
 /* Timers (rekey deadlines): next deadline and expiry handling. */
 uint64_t ike_child_next_timeout(const struct ike_sa *sa);
 void ike_child_timeout(struct ike_sa *sa, uint64_t now);
+/*
+ * Hooks in ike_sa.c for rekeying and reauthentication:
+ * ike_child_divert: first thing in ike_input; a datagram for an old IKE SA
+ *   (being deleted) or for the reauthenticating successor is handled here: 1.
+ * ike_child_request_done: after every answered request from the gateway (the
+ *   gateway's IKE SA rekey takes effect once its answer went out under the old keys).
+ * ike_child_auth_done: the IKE_AUTH response verified (AUTH_LIFETIME, RFC 4478).
+ * ike_child_free: from ike_sa_free (old IKE SAs, successor, DH contexts).
+ */
+int ike_child_divert(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint64_t now);
+void ike_child_request_done(struct ike_sa *sa, uint64_t now);
+void ike_child_auth_done(struct ike_sa *sa, const struct ike_msg *m, uint64_t now);
+void ike_child_free(struct ike_sa *sa);
 
 #endif
