@@ -58,7 +58,7 @@ Q := @
 endif
 
 .SECONDARY:
-.PHONY: all deps check unit interop demo bench fuzz install clean distclean version
+.PHONY: all deps check unit interop demo bench fuzz install deb clean distclean version
 all: kite
 
 $(WOLFSSL_PREFIX)/lib/libwolfssl.a: packaging/wolfssl.sh
@@ -115,7 +115,23 @@ fuzz: $(WOLFSSL_DEP)
 
 install: kite
 	install -D -m 0755 kite $(DESTDIR)$(BINDIR)/kite
-	install -D -m 0644 vpn.ini.example $(DESTDIR)$(SYSCONFDIR)/kite/vpn.ini.example
+	install -D -m 0644 vpn.ini.example $(DESTDIR)$(PREFIX)/share/doc/kite/vpn.ini.example
+	install -D -m 0644 packaging/kite.8 $(DESTDIR)$(MANDIR)/man8/kite.8
+	install -D -m 0644 packaging/systemd/kite@.service $(DESTDIR)/lib/systemd/system/kite@.service
+	install -D -m 0755 packaging/networkmanager/90-kite $(DESTDIR)$(SYSCONFDIR)/NetworkManager/dispatcher.d/90-kite
+	install -D -m 0644 completions/kite.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kite
+	install -D -m 0644 completions/_kite $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_kite
+	install -D -m 0644 completions/kite.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/kite.fish
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/kite
+
+# A Debian package of what `make install` installs (dpkg-deb; no build dependencies beyond make deps).
+DEB_VERSION := $(shell sed -n 's/.*KITE_VERSION "\(.*\)"/\1/p' src/kite.h)
+deb: kite
+	rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(BUILD)/deb
+	mkdir -p $(BUILD)/deb/DEBIAN
+	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@ARCH@/$(shell dpkg --print-architecture)/' \
+		packaging/debian/control > $(BUILD)/deb/DEBIAN/control
+	dpkg-deb --root-owner-group --build $(BUILD)/deb kite_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb
 
 version: kite
 	./kite --version
