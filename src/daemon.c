@@ -35,6 +35,7 @@
 #include "log.h"
 #include "netmon.h"
 #include "route.h"
+#include "x509.h"
 
 #define DELETE_WAIT_MS	3000	/* how long a closing DELETE may wait for its answer */
 #define MAX_WAITERS	8
@@ -69,6 +70,7 @@ struct conn {
 	uint8_t *psk;
 	size_t psk_len;
 	struct netmon *nm;
+	struct x509_store *ca;
 	uint64_t roam_at;		/* evaluate the path at this time (debounced), UINT64_MAX: no */
 	int no_path;			/* no route to the gateway: SA held, traffic blocked */
 	uint64_t reconnect_at;		/* start a new IKE SA at this time, UINT64_MAX: no */
@@ -677,6 +679,12 @@ static const char *conn_state_name(const struct conn *c)
 	}
 }
 
+/* ms -> whole seconds, rounded up; -1 stays -1 (rekey hook) */
+static long long secs_or(int64_t ms)
+{
+	return ms < 0 ? -1 : (ms + 999) / 1000;
+}
+
 static void conn_status(struct conn *c, int json, char *out, size_t len)
 {
 	uint8_t si[8], sr[8];
@@ -685,7 +693,12 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 	int nv = 0, natt = c->sa ? ike_sa_natt(c->sa) : 0;
 	uint64_t up = c->up ? (daemon_now_ms() - c->up_since) / 1000 : 0;
 	char eb[40], ev[200];
+	struct ike_sa_lifetimes lt;	/* rekey hook: ages, next rekey, counters (ike_child.c) */
 
+	memset(&lt, 0, sizeof(lt));
+	lt.ike_rekey_in = lt.child_rekey_in = -1;
+	if (c->sa)
+		ike_sa_lifetimes(c->sa, daemon_now_ms(), &lt);
 	/* last_event is kite's own text; keep JSON safe anyway */
 	{
 		size_t o = 0;
@@ -722,10 +735,12 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 		snprintf(out, len,
 			 "{\"name\":\"%s\",\"state\":\"%s\",\"dataplane\":\"%s\",\"interface\":\"%s\","
 			 "\"local\":\"%s\",\"gateway\":\"%s\",\"virtual_ip\":[%s%s%s%s%s%s],"
-			 "\"ike\":{\"spi_i\":\"%s\",\"spi_r\":\"%s\",\"proposal\":\"%s\"},"
+			 "\"ike\":{\"spi_i\":\"%s\",\"spi_r\":\"%s\",\"proposal\":\"%s\","
+			 "\"age_s\":%llu,\"rekey_in_s\":%lld,\"rekeys\":%u,\"reauths\":%u},"
 			 "\"child\":{\"spi_in\":\"%08x\",\"spi_out\":\"%08x\",\"proposal\":\"%s\","
 			 "\"bytes_in\":%llu,\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu,"
-			 "\"dropped_in\":%llu,\"dropped_no_sa\":%llu},"
+			 "\"dropped_in\":%llu,\"dropped_no_sa\":%llu,"
+			 "\"age_s\":%llu,\"rekey_in_s\":%lld,\"rekeys\":%u,\"collisions\":%u},"
 			 "\"mobike\":{\"enabled\":%s,\"updates\":%llu},\"reconnects\":%llu,"
 			 "\"established_for_s\":%llu,\"last_event\":\"%s\"}\n",
 			 c->prof->name, conn_state_name(c), c->dpo->name,
@@ -733,11 +748,15 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 			 nv > 0 ? "\"" : "", nv > 0 ? vip[0] : "", nv > 0 ? "\"" : "",
 			 nv > 1 ? ",\"" : "", nv > 1 ? vip[1] : "", nv > 1 ? "\"" : "",
 			 spi_i, spi_r, c->sa ? ike_sa_proposal(c->sa) : "",
+			 (unsigned long long)(lt.ike_age / 1000), (long long)secs_or(lt.ike_rekey_in),
+			 lt.ike_rekeys, lt.reauths,
 			 c->child.spi_in, c->child.spi_out, eb,
 			 (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
 			 (unsigned long long)st.packets_in, (unsigned long long)st.packets_out,
 			 (unsigned long long)(st.drop_esp + st.drop_selector),
 			 (unsigned long long)st.drop_no_sa,
+			 (unsigned long long)(lt.child_age / 1000), (long long)secs_or(lt.child_rekey_in),
+			 lt.child_rekeys, lt.collisions,
 			 c->sa && ike_sa_mobike(c->sa) ? "true" : "false",
 			 (unsigned long long)(c->mobike_updates + (c->sa ? ike_sa_mobike_updates(c->sa) : 0)),
 			 (unsigned long long)c->reconnects, (unsigned long long)up, ev);
@@ -749,7 +768,9 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 			 "  interface    %s (%s data plane, mtu %u)\n"
 			 "  virtual IP   %s%s%s\n"
 			 "  IKE SA       %s/%s %s\n"
+			 "               age %llus, next rekey in %llds, %u rekeys, %u reauthentications\n"
 			 "  CHILD SA     in %08x, out %08x %s\n"
+			 "               age %llus, next rekey in %llds, %u rekeys, %u collisions\n"
 			 "  traffic      in %llu bytes (%llu packets), out %llu bytes (%llu packets)\n"
 			 "  dropped      %llu inbound, %llu while no SA\n"
 			 "  up for       %llus\n"
@@ -758,7 +779,11 @@ static void conn_status(struct conn *c, int json, char *out, size_t len)
 			 c->dp ? c->dpo->ifname(c->dp) : "-", c->dpo->name, c->dp ? c->dpo->mtu(c->dp) : 0,
 			 nv > 0 ? vip[0] : "none", nv > 1 ? ", " : "", nv > 1 ? vip[1] : "",
 			 spi_i, spi_r, c->sa ? ike_sa_proposal(c->sa) : "",
+			 (unsigned long long)(lt.ike_age / 1000), (long long)secs_or(lt.ike_rekey_in),
+			 lt.ike_rekeys, lt.reauths,
 			 c->child.spi_in, c->child.spi_out, eb,
+			 (unsigned long long)(lt.child_age / 1000), (long long)secs_or(lt.child_rekey_in),
+			 lt.child_rekeys, lt.collisions,
 			 (unsigned long long)st.bytes_in, (unsigned long long)st.packets_in,
 			 (unsigned long long)st.bytes_out, (unsigned long long)st.packets_out,
 			 (unsigned long long)(st.drop_esp + st.drop_selector),
@@ -791,6 +816,17 @@ static void ctl_handle(struct conn *c, uint64_t now, uint64_t *close_deadline)
 		conn_status(c, req[6] == '-', out, sizeof(out));
 		if (write(fd, out, strlen(out)) < 0)
 			log_debug("status: %s", strerror(errno));
+		close(fd);
+	} else if (!strcmp(req, "check")) {
+		/* NetworkManager hook / user: re-check the path and the gateway now. */
+		const char *ok = "ok\n";
+
+		if (c->sa && ike_sa_state(c->sa) == IKE_STATE_ESTABLISHED) {
+			c->roam_at = now;
+			ike_dpd(c->sa, now);
+		}
+		if (write(fd, ok, strlen(ok)) < 0)
+			log_debug("check: %s", strerror(errno));
 		close(fd);
 	} else if (!strcmp(req, "disconnect")) {
 		if (c->n_waiters < MAX_WAITERS)
@@ -1099,6 +1135,16 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 		ret = KITE_EXIT_USAGE;
 		goto out;
 	}
+	if (prof->auth != KITE_AUTH_PSK) {
+		char reason[320];
+
+		if (x509_store_load(&c.ca, prof->ca, reason, sizeof(reason)) != 0) {
+			log_err("%s: ca = %s: %s", prof->file, prof->ca ? prof->ca : "(none)", reason);
+			ret = KITE_EXIT_USAGE;
+			goto out;
+		}
+		p.ca = c.ca;
+	}
 	/* The daemon keeps its own copy of the PSK for reconnections (wiped at exit). */
 	if ((c.psk = malloc(psk_len ? psk_len : 1)) == NULL) {
 		log_err("out of memory");
@@ -1205,6 +1251,15 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 			}
 		}
 		now = daemon_now_ms();
+		{
+			/* rekey hook: the data plane's volume limits (ike_child.c rekeys or deletes) */
+			uint32_t xspi;
+			int xhard;
+
+			while (c.dp && c.dpo->expired && c.dpo->expired(c.dp, &xspi, &xhard))
+				if (c.sa)
+					ike_child_expire(c.sa, xspi, xhard, now);
+		}
 		conn_timers(&c, now);
 		if (c.sa && !c.no_path && now >= ike_next_timeout(c.sa))
 			ike_timeout(c.sa, now);
@@ -1251,6 +1306,7 @@ out:
 		close(c.waiters[i]);
 	}
 	netmon_close(c.nm);
+	x509_store_free(c.ca);
 	if (c.psk) {
 		crypto_wipe(c.psk, c.psk_len);
 		free(c.psk);

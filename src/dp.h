@@ -50,10 +50,28 @@ struct dp_ops {
 	const char *name;
 	/* Create the device/state. NULL on failure, with one log line naming the cause. */
 	struct dp *(*create)(const struct dp_env *env);
-	/* Install a CHILD SA (both directions); replaces nothing. */
+	/*
+	 * Install a CHILD SA pair (both directions); replaces nothing. Several pairs
+	 * live side by side across a rekey (at most DP_MAX_SA): inbound ESP is
+	 * matched by SPI against all of them. Outbound traffic moves to the new pair
+	 * at once, unless c->out_later is set (kite answered the gateway's rekey) and
+	 * another pair carries it: then it moves when that pair is deleted.
+	 * Copies the keys (the caller wipes its copy).
+	 */
 	int (*sa_add)(struct dp *dp, const struct child_sa *c);
-	/* Remove the CHILD SA with our inbound SPI; traffic is then dropped (fail closed). */
+	/*
+	 * Delete the pair with our inbound SPI. It stops carrying outbound traffic at
+	 * once (the newest remaining pair takes over, or none: fail closed); its
+	 * inbound side stays for DP_RETIRE_MS, for ESP that was already on its way.
+	 */
 	int (*sa_del)(struct dp *dp, uint32_t spi_in);
+	/*
+	 * Volume limits (RFC 4303 3.3.3: the sequence number never cycles): one pair
+	 * whose traffic crossed its soft (rekey now) or hard (stop using it) limit
+	 * since the last call; 1 with *spi_in and *hard set, 0 when none. Each event
+	 * is reported once. Call after input. May be NULL.
+	 */
+	int (*expired)(struct dp *dp, uint32_t *spi_in, int *hard);
 	/* Interface index and name of the tunnel device (for routes and DNS). */
 	int (*ifindex)(const struct dp *dp);
 	const char *(*ifname)(const struct dp *dp);
@@ -67,6 +85,21 @@ struct dp_ops {
 	/* Remove the device and every SA. NULL-safe. */
 	void (*destroy)(struct dp *dp);
 };
+
+#define DP_MAX_SA		8	/* pairs installed at once (live + being deleted) */
+#define DP_RETIRE_MS		1000	/* inbound grace of a deleted pair */
+/*
+ * Volume limits per pair. Without ESN the soft limit leaves half of the 32-bit
+ * sequence space for the rekey; the hard one stops just short of the wrap.
+ * Bytes count both directions (a backstop: AES-GCM with sequence-number IVs
+ * needs no byte limit of its own).
+ */
+#define DP_SOFT_PACKETS		(1ull << 31)
+#define DP_HARD_PACKETS		(0xffffffffull - 1024)
+#define DP_SOFT_PACKETS_ESN	(1ull << 62)
+#define DP_HARD_PACKETS_ESN	(1ull << 63)
+#define DP_SOFT_BYTES		(1ull << 42)
+#define DP_HARD_BYTES		(1ull << 43)
 
 extern const struct dp_ops dp_tun_ops;
 

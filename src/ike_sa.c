@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto.h"
+#include "eap.h"
 #include "ike_sa.h"
 #include "ike_sa_int.h"
 #include "ikev2.h"
@@ -21,6 +23,7 @@
 #include "kbuf.h"
 #include "kite.h"
 #include "log.h"
+#include "x509.h"
 
 
 
@@ -398,10 +401,17 @@ static int ike_build_init(struct ike_sa *sa)
 					 IKEV2_N_NAT_DETECTION_DESTINATION_IP, hash, 20);
 		sa->natd_sent = 1;
 	}
+	if (sa->p.prof->auth != KITE_AUTH_PSK) {
+		/* RFC 7427 4: the hashes kite accepts in signature AUTH (SHA-2 only). */
+		uint8_t sh[8];
+		size_t shl = x509_sig_hash_notify(sh);
+
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_SIGNATURE_HASH_ALGORITHMS, sh, shl);
+	}
 	if (ikev2_enc_finish(&e, &len) != 0 || !wbuf_ok(&e.w))
 		return KITE_ERR_INVAL;
 	sa->req_len = len;
-	sa->req_natt = 0;
+	sa->req_natt = sa->natt;	/* rekey hook: 1 only for a reauthentication (ike_child.c) */
 	sa->req_exch = IKEV2_EXCH_IKE_SA_INIT;
 	sa->req_msgid = 0;
 	/* RealMessage1 is the last IKE_SA_INIT request sent (with the cookie, if any). */
@@ -827,7 +837,8 @@ int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
 	memcpy(hdr.spi_r, sa->spi_r, 8);
 	hdr.version = IKEV2_VERSION;
 	hdr.exchange = exch;
-	hdr.flags = IKEV2_FLAG_INITIATOR | (response ? IKEV2_FLAG_RESPONSE : 0);
+	/* rekey hook: after the gateway rekeyed the IKE SA kite is its original responder */
+	hdr.flags = (sa->orig_resp ? 0 : IKEV2_FLAG_INITIATOR) | (response ? IKEV2_FLAG_RESPONSE : 0);
 	hdr.msgid = msgid;
 	ikev2_enc_init(&e, out, cap, &hdr);
 	sk_off = ikev2_enc_begin(&e, IKEV2_PLD_SK, 0);
@@ -903,9 +914,47 @@ static int ike_open_msg(struct ike_sa *sa, struct ike_msg *m)
 /* ---- IKE_AUTH ---- */
 
 /* AUTH for PSK (RFC 7296 2.15): prf(prf(PSK, "Key Pad for IKEv2"), msg | nonce | prf(SK_p, ID)). */
+/*
+ * Signed octets (RFC 7296 2.15): msg | nonce | prf(SK_p, ID body). Returns a
+ * malloc'd buffer the caller wipes and frees, or NULL.
+ */
+static uint8_t *signed_octets(struct ike_sa *sa, const uint8_t *msg, size_t msg_len,
+			      const uint8_t *nonce, size_t nonce_len, const uint8_t *skp,
+			      const uint8_t *id_body, size_t id_len, size_t *len)
+{
+	uint8_t macid[CRYPTO_MAX_PRF_LEN];
+	size_t n = msg_len + nonce_len + sa->prf_len;
+	uint8_t *octets = malloc(n);
+
+	if (!octets)
+		return NULL;
+	if (crypto_prf(sa->prf, skp, sa->prf_len, id_body, id_len, NULL, 0, macid) != 0) {
+		free(octets);
+		return NULL;
+	}
+	memcpy(octets, msg, msg_len);
+	memcpy(octets + msg_len, nonce, nonce_len);
+	memcpy(octets + msg_len + nonce_len, macid, sa->prf_len);
+	*len = n;
+	return octets;
+}
+
+static int key_auth(struct ike_sa *sa, const uint8_t *key, size_t key_len,
+		    const uint8_t *msg, size_t msg_len, const uint8_t *nonce, size_t nonce_len,
+		    const uint8_t *skp, const uint8_t *id_body, size_t id_len, uint8_t *out);
+
 static int psk_auth(struct ike_sa *sa, const uint8_t *msg, size_t msg_len,
 		    const uint8_t *nonce, size_t nonce_len, const uint8_t *skp,
 		    const uint8_t *id_body, size_t id_len, uint8_t *out)
+{
+	return key_auth(sa, sa->psk, sa->p.psk_len, msg, msg_len, nonce, nonce_len, skp, id_body,
+			id_len, out);
+}
+
+/* AUTH = prf(prf(key, "Key Pad for IKEv2"), signed octets); key: the PSK or the EAP MSK (RFC 7296 2.15, 2.16). */
+static int key_auth(struct ike_sa *sa, const uint8_t *key, size_t key_len,
+		    const uint8_t *msg, size_t msg_len, const uint8_t *nonce, size_t nonce_len,
+		    const uint8_t *skp, const uint8_t *id_body, size_t id_len, uint8_t *out)
 {
 	static const char pad[] = "Key Pad for IKEv2";
 	uint8_t k[CRYPTO_MAX_PRF_LEN], macid[CRYPTO_MAX_PRF_LEN];
@@ -920,7 +969,7 @@ static int psk_auth(struct ike_sa *sa, const uint8_t *msg, size_t msg_len,
 	memcpy(octets, msg, msg_len);
 	memcpy(octets + msg_len, nonce, nonce_len);
 	memcpy(octets + msg_len + nonce_len, macid, sa->prf_len);
-	if (crypto_prf(sa->prf, sa->psk, sa->p.psk_len, (const uint8_t *)pad, sizeof(pad) - 1,
+	if (crypto_prf(sa->prf, key, key_len, (const uint8_t *)pad, sizeof(pad) - 1,
 		       NULL, 0, k) != 0)
 		goto out;
 	if (crypto_prf(sa->prf, k, sa->prf_len, octets, n, NULL, 0, out) != 0)
@@ -951,20 +1000,39 @@ static int ike_send_auth(struct ike_sa *sa, uint64_t now)
 
 	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
 	ikev2_enc_id(&e, IKEV2_PLD_IDi, sa->p.id_type, sa->p.id, sa->p.id_len);
-	ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_INITIAL_CONTACT, NULL, 0);
+	if (!sa->reauth)	/* rekey hook: the old IKE SA must survive a reauthentication */
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_INITIAL_CONTACT, NULL, 0);
 	if (sa->p.rid_type)
 		ikev2_enc_id(&e, IKEV2_PLD_IDr, sa->p.rid_type, sa->p.rid, sa->p.rid_len);
 	/* The ID payload body: type, 3 reserved bytes, data. */
 	idbody[0] = sa->p.id_type;
 	memset(idbody + 1, 0, 3);
 	memcpy(idbody + 4, sa->p.id, sa->p.id_len);
-	if ((r = psk_auth(sa, sa->msg1, sa->msg1_len, sa->nr, sa->nr_len, sa->sk_pi, idbody,
-			  4 + sa->p.id_len, auth)) != 0)
-		return r;
-	ikev2_enc_auth(&e, IKEV2_AUTH_SHARED_KEY_MIC, auth, sa->prf_len);
-	crypto_wipe(auth, sizeof(auth));
+	if (sa->p.prof->auth == KITE_AUTH_PSK) {
+		if ((r = psk_auth(sa, sa->msg1, sa->msg1_len, sa->nr, sa->nr_len, sa->sk_pi, idbody,
+				  4 + sa->p.id_len, auth)) != 0)
+			return r;
+		ikev2_enc_auth(&e, IKEV2_AUTH_SHARED_KEY_MIC, auth, sa->prf_len);
+		crypto_wipe(auth, sizeof(auth));
+	} else if (sa->p.ca) {
+		/*
+		 * No AUTH: EAP follows (RFC 7296 2.16). Ask for a certificate from our
+		 * trust anchors (CERTREQ with their key hashes, RFC 7296 3.7); a large
+		 * system store is sent as an empty CERTREQ instead.
+		 */
+		uint8_t kh[20 * X509_KEYHASH_LEN];
+		size_t khl = 0;
+
+		if (x509_ca_keyhash(sa->p.ca, kh, sizeof(kh), &khl) != 0)
+			khl = 0;
+		ikev2_enc_certreq(&e, IKEV2_CERT_X509_SIG, kh, khl);
+	}
+	memcpy(sa->idi_body, idbody, 4 + sa->p.id_len);
+	sa->idi_body_len = 4 + sa->p.id_len;
 	memset(req, 0, sizeof(req));
 	req[0].type = IKEV2_CFG_INTERNAL_IP4_ADDRESS;
+	if (sa->reauth && sa->cfg.has_vip4)	/* rekey hook: ask for the address we have */
+		req[0].value = (struct ike_view){ sa->cfg.vip4, 4 };
 	req[1].type = IKEV2_CFG_INTERNAL_IP4_DNS;
 	req[2].type = IKEV2_CFG_INTERNAL_IP6_ADDRESS;
 	req[3].type = IKEV2_CFG_INTERNAL_IP6_DNS;
@@ -1070,6 +1138,8 @@ static void parse_cfg_reply(struct ike_sa *sa, const struct ike_msg *m)
 }
 
 static int ike_send_delete(struct ike_sa *sa, uint64_t now);
+static void ike_auth_done(struct ike_sa *sa, struct ike_msg *m, uint64_t now);
+static void ike_auth_eap_step(struct ike_sa *sa, struct ike_msg *m, uint64_t now);
 
 /* The CHILD SA from the IKE_AUTH response (RFC 7296 1.2, 2.17). */
 static int ike_setup_child(struct ike_sa *sa, const struct ike_msg *m, char *why, size_t whylen)
@@ -1157,13 +1227,19 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 {
 	uint8_t idbody[4 + 256], expect[CRYPTO_MAX_PRF_LEN];
 	const struct ike_notify *nt;
-	char why[200], idb[300];
-	int r;
+	char idb[300];
 
 	if ((nt = ikev2_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED)) != NULL) {
 		ike_fail(sa, IKE_FAIL_AUTH_LOCAL,
 			 "authentication failed: the gateway rejected kite's credentials "
-			 "(AUTHENTICATION_FAILED); check psk_file and local_id");
+			 "(AUTHENTICATION_FAILED); check %s and local_id",
+			 sa->p.prof->auth == KITE_AUTH_EAP ? "username and password" :
+			 sa->p.prof->auth == KITE_AUTH_CERT ? "cert and key" : "psk_file");
+		return;
+	}
+	if (sa->gw_verified) {
+		/* EAP rounds after the gateway proved itself: no IDr any more. */
+		ike_auth_eap_step(sa, m, now);
 		return;
 	}
 	if (!m->idr.data.p || !m->auth.p) {
@@ -1178,11 +1254,20 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 			 !m->idr.data.p ? "IDr" : "AUTH");
 		return;
 	}
+	if (m->idr.data.p && m->idr.body.len <= sizeof(sa->idr_body)) {
+		memcpy(sa->idr_body, m->idr.body.p, m->idr.body.len);
+		sa->idr_body_len = m->idr.body.len;
+		sa->idr_type = m->idr.type;
+	}
 	if (!id_matches(sa, &m->idr)) {
 		ike_fail(sa, IKE_FAIL_AUTH_PEER,
 			 "authentication failed: the gateway identified as '%s', expected remote_id '%s'",
 			 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)),
 			 sa->p.prof->remote_id ? sa->p.prof->remote_id : sa->p.prof->gateway);
+		return;
+	}
+	if (sa->p.prof->auth != KITE_AUTH_PSK) {
+		ike_auth_eap_step(sa, m, now);
 		return;
 	}
 	if (m->auth_method != IKEV2_AUTH_SHARED_KEY_MIC) {
@@ -1209,6 +1294,15 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 		return;
 	}
 	crypto_wipe(expect, sizeof(expect));
+	ike_auth_done(sa, m, now);
+}
+
+/* The gateway is authenticated and IKE_AUTH is complete: MOBIKE, CP, the CHILD SA. */
+static void ike_auth_done(struct ike_sa *sa, struct ike_msg *m, uint64_t now)
+{
+	char why[200], idb[300];
+	int r;
+
 	sa->peer_mobike = sa->p.prof->mobike && ikev2_msg_notify(m, IKEV2_N_MOBIKE_SUPPORTED) != NULL;
 	mobike_auth_response(sa, m);
 	sa->req_active = 0;
@@ -1243,12 +1337,13 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 		log_info("IKE SA established in %llu ms: spi_i=%s spi_r=%s proposal=%s gateway=%s "
 			 "virtual_ip=%s mobike=%s; CHILD SA %08x/%08x %s",
 			 (unsigned long long)(now - sa->t_start), spi_i, spi_r, sa->proposal,
-			 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)),
+			 ike_id_str(sa->idr_type, sa->idr_body + 4, sa->idr_body_len - 4, idb, sizeof(idb)),
 			 vip, sa->peer_mobike ? "yes" : "no", sa->child.spi_in, sa->child.spi_out,
 			 ikev2_encr_name(sa->child.encr));
 	}
 	ike_set_state(sa, IKE_STATE_ESTABLISHED, NULL);
 	ike_child_added(sa, &sa->child, now);
+	ike_child_auth_done(sa, m, now);	/* rekey hook: AUTH_LIFETIME (RFC 4478) */
 	if (sa->ops->child_up && sa->ops->child_up(sa->ctx, sa, &sa->child, &sa->cfg) != 0) {
 		sa->fail = IKE_FAIL_INTERNAL;
 		snprintf(sa->reason, sizeof(sa->reason), "cannot install the CHILD SA");
@@ -1258,6 +1353,166 @@ static void ike_handle_auth_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 	crypto_wipe(sa->child.enc_out, sizeof(sa->child.enc_out));
 	crypto_wipe(sa->child.integ_in, sizeof(sa->child.integ_in));
 	crypto_wipe(sa->child.integ_out, sizeof(sa->child.integ_out));
+}
+
+/*
+ * Certificate-authenticated gateway, then EAP (RFC 7296 2.16). The first
+ * response must prove the gateway (certificate chain to `ca`, identity in the
+ * certificate and equal to remote_id, AUTH signature) before kite sends any
+ * EAP response; then EAP rounds; then our AUTH from the MSK, and the
+ * gateway's second AUTH (from the MSK too) before the CHILD SA is used.
+ */
+static int eap_send(struct ike_sa *sa, uint8_t pld, const uint8_t *data, size_t len, uint8_t method,
+		    uint64_t now)
+{
+	struct ike_enc e;
+	int r;
+
+	ikev2_enc_init_inner(&e, sa->work, sizeof(sa->work));
+	if (pld == IKEV2_PLD_EAP)
+		ikev2_enc_eap(&e, data, len);
+	else
+		ikev2_enc_auth(&e, method, data, len);
+	if ((r = ike_req_build(sa, IKEV2_EXCH_IKE_AUTH, &e)) != 0)
+		return r;
+	crypto_wipe(sa->work, e.w.len);
+	return ike_req_send(sa, now);
+}
+
+static int gw_cert_verify(struct ike_sa *sa, struct ike_msg *m)
+{
+	const uint8_t *certs[IKE_MAX_CERT];
+	size_t lens[IKE_MAX_CERT], n = 0, so_len = 0;
+	struct x509_cert *ee = NULL;
+	char reason[X509_REASON_LEN], idb[300];
+	uint8_t *so;
+	int r;
+
+	if (!sa->p.ca) {
+		ike_fail(sa, IKE_FAIL_AUTH_PEER, "no 'ca' configured to verify the gateway's certificate");
+		return KITE_ERR_VERIFY;
+	}
+	for (unsigned i = 0; i < m->n_cert && n < IKE_MAX_CERT; i++) {
+		if (m->cert[i].len > 1 && m->cert[i].p[0] == IKEV2_CERT_X509_SIG) {
+			certs[n] = m->cert[i].p + 1;
+			lens[n++] = m->cert[i].len - 1;
+		}
+	}
+	if (!n) {
+		ike_fail(sa, IKE_FAIL_AUTH_PEER,
+			 "authentication failed: the gateway sent no certificate (it must authenticate with one)");
+		return KITE_ERR_VERIFY;
+	}
+	if (x509_verify_chain(sa->p.ca, certs, lens, n, time(NULL), &ee, reason, sizeof(reason)) != 0) {
+		ike_fail(sa, IKE_FAIL_AUTH_PEER, "the gateway's certificate is not trusted: %s", reason);
+		return KITE_ERR_VERIFY;
+	}
+	if (x509_id_match(ee, m->idr.type, m->idr.data.p, m->idr.data.len, reason, sizeof(reason)) != 0) {
+		x509_cert_free(ee);
+		ike_fail(sa, IKE_FAIL_AUTH_PEER, "the gateway's certificate does not match its identity '%s': %s",
+			 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)), reason);
+		return KITE_ERR_VERIFY;
+	}
+	so = signed_octets(sa, sa->msg2, sa->msg2_len, sa->ni, sizeof(sa->ni), sa->sk_pr,
+			   m->idr.body.p, m->idr.body.len, &so_len);
+	if (!so) {
+		x509_cert_free(ee);
+		ike_fail(sa, IKE_FAIL_INTERNAL, "out of memory");
+		return KITE_ERR_NOMEM;
+	}
+	r = x509_verify_auth(ee, m->auth_method, m->auth.p, m->auth.len, so, so_len, reason, sizeof(reason));
+	free(so);
+	x509_cert_free(ee);
+	if (r != 0) {
+		ike_fail(sa, IKE_FAIL_AUTH_PEER,
+			 "authentication failed: the gateway's signature does not verify: %s", reason);
+		return KITE_ERR_VERIFY;
+	}
+	log_info("gateway '%s' authenticated by certificate", idb[0] ? idb :
+		 ike_id_str(m->idr.type, m->idr.data.p, m->idr.data.len, idb, sizeof(idb)));
+	sa->gw_verified = 1;
+	return 0;
+}
+
+static void ike_auth_eap_step(struct ike_sa *sa, struct ike_msg *m, uint64_t now)
+{
+	uint8_t resp[EAP_MAX_RESPONSE], auth[CRYPTO_MAX_PRF_LEN];
+	size_t rl = 0;
+	enum eap_status st;
+
+	if (!sa->gw_verified) {
+		if (m->auth_method == IKEV2_AUTH_SHARED_KEY_MIC) {
+			/* RFC 7296 2.16: a PSK-authenticated gateway is acceptable only with auth = psk. */
+			ike_fail(sa, IKE_FAIL_AUTH_PEER, "the gateway authenticated with a PSK, but auth = %s "
+				 "requires a gateway certificate (RFC 7296 2.16)",
+				 sa->p.prof->auth == KITE_AUTH_EAP ? "eap" : "cert");
+			return;
+		}
+		if (gw_cert_verify(sa, m) != 0)
+			return;
+	}
+	if (sa->eap_done) {
+		/* The gateway's AUTH with the MSK over its IKE_SA_INIT response (RFC 7296 2.16). */
+		if (!m->auth.p || m->auth_method != IKEV2_AUTH_SHARED_KEY_MIC ||
+		    key_auth(sa, sa->msk, sa->msk_len, sa->msg2, sa->msg2_len, sa->ni, sizeof(sa->ni),
+			     sa->sk_pr, sa->idr_body, sa->idr_body_len, auth) != 0 ||
+		    m->auth.len != sa->prf_len || !crypto_ct_eq(auth, m->auth.p, sa->prf_len)) {
+			ike_fail(sa, IKE_FAIL_AUTH_PEER,
+				 "authentication failed: the gateway's final AUTH does not match the EAP key");
+			return;
+		}
+		crypto_wipe(sa->msk, sizeof(sa->msk));
+		sa->req_active = 0;
+		ike_auth_done(sa, m, now);
+		return;
+	}
+	if (!m->eap.p) {
+		ike_fail(sa, IKE_FAIL_PROTOCOL, "the gateway sent no EAP request (is EAP enabled for kite's identity?)");
+		return;
+	}
+	if (!sa->eap) {
+		sa->eap = eap_new(sa->p.prof->eap_method == KITE_EAP_MD5 ? EAP_TYPE_MD5 : EAP_TYPE_MSCHAPV2,
+				  sa->p.prof->username ? sa->p.prof->username : "", sa->psk, sa->p.psk_len);
+		if (!sa->eap) {
+			ike_fail(sa, IKE_FAIL_INTERNAL, "cannot start EAP");
+			return;
+		}
+	}
+	st = eap_input(sa->eap, m->eap.p, m->eap.len, resp, sizeof(resp), &rl);
+	sa->req_active = 0;
+	switch (st) {
+	case EAP_CONTINUE:
+		if (eap_send(sa, IKEV2_PLD_EAP, resp, rl, 0, now) != 0)
+			ike_fail(sa, IKE_FAIL_INTERNAL, "cannot build the EAP response");
+		crypto_wipe(resp, sizeof(resp));
+		return;
+	case EAP_SUCCESS:
+		sa->msk_len = sizeof(sa->msk);
+		if (eap_msk(sa->eap, sa->msk, &sa->msk_len) != 0) {
+			/* A method without keys: SK_pi / SK_pr stand in (RFC 7296 2.16). */
+			log_warn("EAP method derives no key: the gateway is authenticated by its certificate only");
+			memcpy(sa->msk, sa->sk_pi, sa->prf_len);
+			sa->msk_len = sa->prf_len;
+			sa->msk_is_skp = 1;
+		}
+		eap_free(sa->eap);
+		sa->eap = NULL;
+		sa->eap_done = 1;
+		log_info("EAP authentication succeeded");
+		if (key_auth(sa, sa->msk, sa->msk_len, sa->msg1, sa->msg1_len, sa->nr, sa->nr_len,
+			     sa->sk_pi, sa->idi_body, sa->idi_body_len, auth) != 0 ||
+		    eap_send(sa, IKEV2_PLD_AUTH, auth, sa->prf_len, IKEV2_AUTH_SHARED_KEY_MIC, now) != 0)
+			ike_fail(sa, IKE_FAIL_INTERNAL, "cannot build the final AUTH");
+		crypto_wipe(auth, sizeof(auth));
+		if (sa->msk_is_skp) {
+			memcpy(sa->msk, sa->sk_pr, sa->prf_len);
+		}
+		return;
+	default:
+		ike_fail(sa, IKE_FAIL_AUTH_LOCAL, "EAP authentication failed: %s (check username and password)",
+			 eap_reason(sa->eap));
+		return;
+	}
 }
 
 /* ---- INFORMATIONAL ---- */
@@ -1433,6 +1688,8 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 	struct ike_msg m;
 	int r;
 
+	if (ike_child_divert(sa, buf, len, natt, now))	/* rekey hook: old IKE SAs, reauthentication */
+		return;
 	sa->st.rx_msgs++;
 	if (sa->state == IKE_STATE_DOWN || sa->state == IKE_STATE_IDLE || len > sizeof(sa->rx)) {
 		sa->st.rx_dropped++;
@@ -1445,7 +1702,9 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 		sa->st.rx_dropped++;
 		return;
 	}
-	if (memcmp(m.hdr.spi_i, sa->spi_i, 8) != 0 || (m.hdr.flags & IKEV2_FLAG_INITIATOR)) {
+	/* rekey hook: the gateway sets the Initiator flag once it is the original initiator */
+	if (memcmp(m.hdr.spi_i, sa->spi_i, 8) != 0 ||
+	    !(m.hdr.flags & IKEV2_FLAG_INITIATOR) != !sa->orig_resp) {
 		log_debug("dropped: unknown SPIi or initiator flag set");
 		sa->st.rx_dropped++;
 		return;
@@ -1462,6 +1721,7 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 			return;
 		}
 		ike_handle_request(sa, &m, natt, now);
+		ike_child_request_done(sa, now);	/* rekey hook: a gateway IKE rekey takes effect */
 		return;
 	}
 	/* A response: must answer our outstanding request. */
@@ -1617,9 +1877,11 @@ void ike_sa_free(struct ike_sa *sa)
 {
 	if (!sa)
 		return;
+	ike_child_free(sa);	/* rekey hook: old IKE SAs, reauthentication, DH contexts */
 	crypto_dh_free(sa->dh);
 	crypto_aead_free(sa->sk_out);
 	crypto_aead_free(sa->sk_in);
+	eap_free(sa->eap);
 	if (sa->psk) {
 		crypto_wipe(sa->psk, sa->p.psk_len);
 		free(sa->psk);

@@ -185,6 +185,17 @@ struct ike_sa {
 	struct ike_child children[IKE_MAX_CHILDREN];
 	struct ike_cfg_result cfg;
 
+	/* IKE_AUTH with EAP and a certificate-authenticated gateway */
+	struct eap *eap;
+	int gw_verified;
+	int eap_done;
+	int msk_is_skp;
+	uint8_t msk[64];
+	size_t msk_len;
+	uint8_t idi_body[4 + 256], idr_body[4 + 256];
+	size_t idi_body_len, idr_body_len;
+	uint8_t idr_type;
+
 	/* MOBIKE (mobike.c) */
 	int mobike_dirty;		/* addresses changed since the last UPDATE_SA_ADDRESSES was built */
 	uint8_t cookie2[16];		/* RFC 4555 3.9: return routability of the update */

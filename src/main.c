@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -31,6 +32,7 @@ struct command {
 static int cmd_connect(struct globals *g, int argc, char **argv);
 static int cmd_disconnect(struct globals *g, int argc, char **argv);
 static int cmd_status(struct globals *g, int argc, char **argv);
+static int cmd_check(struct globals *g, int argc, char **argv);
 static int cmd_help(struct globals *g, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -50,6 +52,10 @@ static const struct command commands[] = {
 	  "gateway, addresses, SAs, traffic counters. --json prints one JSON object\n"
 	  "(an array when more than one connection is shown); field names are stable.\n"
 	  "Exit status: 0 shown, 4 not connected, 3 not permitted." },
+	{ "check", cmd_check, "check NAME",
+	  "Make the running connection NAME re-check its network path and the gateway's\n"
+	  "liveness at once (kite also does this by itself on address and route changes).\n"
+	  "Exit status: 0 done, 4 not connected, 3 not permitted." },
 	{ "help", cmd_help, "help [COMMAND]", "Show help for kite or for one command." },
 };
 
@@ -92,6 +98,43 @@ static int need_root(const char *what)
 		return 0;
 	fprintf(stderr, "kite: error: %s needs root (CAP_NET_ADMIN); run it with sudo\n", what);
 	return KITE_EXIT_PERM;
+}
+
+/* The EAP password from the terminal, without echo; never from argv. */
+static int read_password(const struct kite_profile *prof, uint8_t *out, size_t *len)
+{
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+");
+	char buf[KITE_PSK_MAX + 2];
+	size_t n;
+
+	if (!tty) {
+		fprintf(stderr, "kite: error: %s:%d: no password_file and no terminal to ask for the password; "
+				"set password_file (mode 0600, owned by root)\n", prof->file, prof->line);
+		return -1;
+	}
+	fprintf(tty, "Password for %s@%s: ", prof->username ? prof->username : "", prof->name);
+	fflush(tty);
+	tcgetattr(fileno(tty), &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	if (!fgets(buf, sizeof(buf), tty))
+		buf[0] = '\0';
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	n = strcspn(buf, "\r\n");
+	if (n == 0 || n > KITE_PSK_MAX) {
+		crypto_wipe(buf, sizeof(buf));
+		fprintf(stderr, "kite: error: no password given\n");
+		return -1;
+	}
+	memcpy(out, buf, n);
+	*len = n;
+	crypto_wipe(buf, sizeof(buf));
+	return 0;
 }
 
 /* Wait for the daemon's one-line report: "up" or "fail CODE reason". */
@@ -161,19 +204,25 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 	}
 	if ((r = need_root("connecting")) != 0)
 		goto out;
-	if (prof->auth != KITE_AUTH_PSK) {
-		fprintf(stderr, "kite: error: %s:%d: auth = %s is not available in this version yet; use auth = psk\n",
-			prof->file, prof->line, prof->auth == KITE_AUTH_EAP ? "eap" : "cert");
+	if (prof->auth == KITE_AUTH_CERT) {
+		fprintf(stderr, "kite: error: %s:%d: auth = cert is not available in this version yet; "
+				"use auth = psk or auth = eap\n", prof->file, prof->line);
 		r = KITE_EXIT_USAGE;
 		goto out;
 	}
 	psk_len = sizeof(psk);
-	if (config_read_psk(prof->psk_file, psk, &psk_len, &weak, err, sizeof(err)) != 0) {
+	if (prof->auth == KITE_AUTH_EAP && !prof->password_file) {
+		if (read_password(prof, psk, &psk_len) != 0) {
+			r = KITE_EXIT_USAGE;
+			goto out;
+		}
+	} else if (config_read_psk(prof->auth == KITE_AUTH_EAP ? prof->password_file : prof->psk_file,
+				   psk, &psk_len, &weak, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kite: error: %s\n", err);
 		r = KITE_EXIT_USAGE;
 		goto out;
 	}
-	if (weak)
+	if (weak && prof->auth == KITE_AUTH_PSK)
 		fprintf(stderr, "kite: warning: the PSK in %s is short: anyone who records one connection "
 				"can guess it offline; use 20+ random characters, or EAP/certificates\n",
 			prof->psk_file);
@@ -301,6 +350,19 @@ static int cmd_disconnect(struct globals *g, int argc, char **argv)
 		fprintf(stderr, "kite: '%s' disconnected\n", names[i]);
 	}
 	return ret;
+}
+
+static int cmd_check(struct globals *g, int argc, char **argv)
+{
+	char out[64];
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "kite: error: usage: kite check NAME\n");
+		return KITE_EXIT_USAGE;
+	}
+	if (ctl_request(argv[1], "check", out, sizeof(out)) != 0)
+		return ctl_error(argv[1]);
+	return KITE_EXIT_OK;
 }
 
 static int cmd_status(struct globals *g, int argc, char **argv)

@@ -170,3 +170,4 @@ printf '%-44s %14s %14s %8s\n' "UDP: highest rate with < 1 % loss (Mbit/s)" "$k_
 printf '%-44s %14s\n' "kite RSS (kB) / threads" "$rss / $thr"
 printf '%-44s %s\n' "kite alone (UDP flood)" "$kalone"
 printf 'connect runs (ms): kite %s; strongSwan %s\n' "${k_conn[*]}" "${s_conn[*]}"
+if [ -f "$KITE_ROOT/tests/bench/bench_mobike.sh" ]; then env -u KITE_LOG_FILE bash "$KITE_ROOT/tests/bench/bench_mobike.sh"; fi

@@ -19,6 +19,18 @@
  *  - INFORMATIONAL: answers the initiator's requests (empty or DELETE), and
  *    sends its own requests (liveness check, DELETE) with resp_request().
  *  - Retransmitted requests get the cached response bit for bit (2.1).
+ *  - CREATE_CHILD_SA (1.3, 2.8, 2.17, 2.18): answers kite's CHILD SA rekey or
+ *    creation (with or without PFS) and IKE SA rekey, and starts its own
+ *    (resp_request RESP_REQ_REKEY_CHILD / RESP_REQ_REKEY_IKE) or a malformed one
+ *    (RESP_REQ_CCS_BAD). It derives the same keys kite must derive and keeps
+ *    every CHILD SA it has (r->children) for the test to compare.
+ *  - After an IKE SA rekey it keeps the old IKE SA (r->old) until that one is
+ *    deleted: messages are routed to it by SPIs; RESP_REQ_DELETE_OLD_IKE sends
+ *    the DELETE there. When the responder initiated the rekey it is the new
+ *    SA's original initiator (its messages carry the Initiator flag, 2.18).
+ *  - Collisions (2.8.1) need no logic here: the test holds messages and
+ *    decides the order; the nonces of each exchange are recorded, and
+ *    zero_nonce makes ours the lowest on purpose.
  *
  * Impairments (r->imp, bits of enum resp_imp) are sticky until the test
  * clears them. The "wire" ones (RESP_IMP_WIRE) change only the copy that goes
@@ -89,7 +101,23 @@ enum resp_result {
 enum resp_req {
 	RESP_REQ_LIVENESS = 1,	/* empty INFORMATIONAL (RFC 7296 1.4) */
 	RESP_REQ_DELETE_IKE,	/* INFORMATIONAL with D(IKE) */
+	RESP_REQ_REKEY_CHILD,	/* CREATE_CHILD_SA rekeying r->rq_spi (our inbound SPI; 0: the
+				 * newest CHILD SA), with PFS when r->rq_group != 0 */
+	RESP_REQ_REKEY_IKE,	/* CREATE_CHILD_SA rekeying the IKE SA (KE: r->rq_group or the
+				 * IKE SA's group) */
+	RESP_REQ_DELETE_CHILD,	/* INFORMATIONAL with D(ESP, r->rq_spi: our inbound SPI) */
+	RESP_REQ_DELETE_OLD_IKE,	/* D(IKE) on the old IKE SA (after a rekey) */
+	RESP_REQ_DELETE_ALT_IKE,	/* D(IKE) on r->alt (a collision's other new IKE SA) */
+	RESP_REQ_CCS_BAD,	/* a malformed CHILD SA rekey, see r->rq_bad */
 };
+
+/* RESP_REQ_CCS_BAD: what is wrong with it. */
+enum resp_bad {
+	RESP_BAD_NO_NONCE = 1,	/* no Ni payload */
+	RESP_BAD_KE_GROUP,	/* SA offers r->rq_group only, KE is for another group */
+	RESP_BAD_REKEY_SPI,	/* REKEY_SA names an SPI kite does not have */
+};
+
 
 struct resp_pkt {
 	uint8_t buf[RESP_BUF];
@@ -101,6 +129,40 @@ struct resp_suite {
 	uint16_t encr, encr_bits, integ, prf, dh, esn;
 	int has_esn;
 	uint8_t num;		/* the initiator's proposal number */
+};
+
+#define RESP_MAX_CHILDREN	8
+
+/* A CHILD SA the responder holds. Keys by direction. */
+struct resp_child {
+	int alive;
+	uint32_t spi_i;			/* kite's inbound SPI */
+	uint32_t spi_r;			/* ours */
+	uint16_t dh;			/* PFS group of the exchange that made it, 0 without */
+	uint8_t k2g_enc[CRYPTO_MAX_KEY], k2g_integ[CRYPTO_MAX_KEY];	/* kite -> gateway */
+	uint8_t g2k_enc[CRYPTO_MAX_KEY], g2k_integ[CRYPTO_MAX_KEY];	/* gateway -> kite */
+	size_t enc_len, integ_len;
+};
+
+/* Everything one IKE SA has on the wire (swapped with r->old to work on the old one). */
+struct resp_ikectx {
+	int valid;
+	uint8_t spi_i[8], spi_r[8];
+	int orig_init;			/* the responder is this SA's original initiator */
+	struct resp_suite ike;
+	size_t prf_len, enc_len, integ_len;
+	uint8_t sk_d[CRYPTO_MAX_PRF_LEN];
+	struct crypto_aead *aead_i, *aead_r;
+	uint32_t next_req_msgid;
+	int have_last;
+	uint32_t last_msgid;
+	uint8_t last_req[RESP_BUF];
+	size_t last_req_len;
+	struct resp_pkt last_resp;
+	uint32_t my_msgid;
+	int my_req_pending;
+	struct resp_pkt my_req;
+	int my_req_kind;
 };
 
 struct resp {
@@ -180,6 +242,61 @@ struct resp {
 	int my_req_pending;
 	struct resp_pkt my_req;		/* our outstanding request (for resp_resend_request) */
 
+	/* ---- rekeying ---- */
+	int orig_init;			/* the responder is the current IKE SA's original initiator */
+	struct resp_ikectx old;		/* the IKE SA before the last rekey, until deleted */
+	int old_deleted;		/* the old IKE SA was deleted (by either side) */
+	struct resp_ikectx alt;		/* IKE rekey collision: our rekey's new SA, made after kite's */
+	int alt_deleted;
+	int mobike;			/* MOBIKE_SUPPORTED in IKE_AUTH; COOKIE2 echoed (RFC 4555) */
+	unsigned n_update_sa_rx;	/* UPDATE_SA_ADDRESSES requests answered */
+	struct resp_child children[RESP_MAX_CHILDREN];
+	/* answering kite's CREATE_CHILD_SA */
+	uint16_t ccs_notify;		/* answer only this error notify (0: answer normally) */
+	uint16_t ccs_notify_group;	/* its data for INVALID_KE_PAYLOAD */
+	int ccs_refuse_pfs;		/* NO_PROPOSAL_CHOSEN when kite offers a DH group */
+	int zero_nonce;			/* our nonces in CREATE_CHILD_SA are all zero (the lowest) */
+	unsigned n_ccs_rx;		/* kite's CREATE_CHILD_SA requests answered */
+	int ccs_was_ike;		/* the last one rekeyed the IKE SA */
+	int ccs_has_rekey_sa;		/* ... carried REKEY_SA */
+	uint32_t ccs_rekey_spi;		/* ... naming this SPI (kite's inbound) */
+	uint16_t ccs_ke_group;		/* ... and a KE of this group (0: none) */
+	uint16_t ccs_proposal_dh;	/* ... and the first DH group it proposed (0: none) */
+	uint8_t ccs_ni[IKEV2_NONCE_MAX], ccs_nr[IKEV2_NONCE_MAX];	/* the nonces of that exchange */
+	size_t ccs_ni_len, ccs_nr_len;
+	/* our own CREATE_CHILD_SA */
+	uint32_t rq_spi;		/* RESP_REQ_REKEY_CHILD / DELETE_CHILD: our inbound SPI */
+	uint16_t rq_group;		/* PFS / KE group, 0: none */
+	int rq_bad;			/* enum resp_bad */
+	uint32_t rq_new_spi;		/* the SPI we proposed */
+	uint8_t rq_spi8[8];
+	uint8_t rq_ni[IKEV2_NONCE_LEN];
+	struct crypto_dh *rq_dh;
+	uint8_t rq_nr[IKEV2_NONCE_MAX];	/* kite's nonce in its answer */
+	size_t rq_nr_len;
+	uint16_t peer_resp_notify;	/* first error notify in kite's last response, 0 none */
+	unsigned peer_resp_n_del;	/* ESP SPIs in its D payload */
+	uint32_t peer_resp_del[8];
+	uint32_t auth_lifetime;		/* > 0: AUTH_LIFETIME (RFC 4478) in the IKE_AUTH response */
+	int auth_initial_contact;	/* the last IKE_AUTH request carried INITIAL_CONTACT */
+	int auth_cp_has_addr;		/* ... and asked for this address in its CP request */
+	uint8_t auth_cp_addr[4];
+	unsigned n_auth;		/* IKE_AUTH requests answered */
+	int my_req_kind;		/* enum resp_req of our outstanding request */
+	int in_old;			/* working on r->old or r->alt (swapped in) */
+	int routed_deleted;		/* ... and kite deleted it */
+	uint8_t bld_cookie2[64];	/* INFORMATIONAL: COOKIE2 to echo */
+	size_t bld_cookie2_len;
+	uint8_t bld_inner[RESP_BUF];	/* a prepared inner chain for the response */
+	size_t bld_inner_len;
+	uint8_t bld_first;
+	uint8_t bld_exch;
+	uint32_t bld_del_spis[RESP_MAX_CHILDREN];	/* INFORMATIONAL: our SPIs in D(ESP) */
+	unsigned bld_n_del;
+	unsigned n_child_del_rx;	/* kite's D(ESP) requests */
+	uint32_t child_del_rx[8];	/* the SPIs (kite's inbound) of the last one */
+	unsigned n_child_del_rx_spis;
+
 	/* what the response being built says (set before resp_answer) */
 	uint32_t bld_msgid;
 	int bld_auth_failed;		/* IKE_AUTH: N(AUTHENTICATION_FAILED) only */
@@ -201,6 +318,19 @@ enum resp_result resp_input(struct resp *r, const uint8_t *buf, size_t len);
 
 /* Start one of our own requests (needs an established SA); it goes into r->out[0]. */
 int resp_request(struct resp *r, enum resp_req what);
+
+/* Make r->alt the current IKE SA (and the current one r->alt): the test decided
+ * that kite lost an IKE rekey collision, so our rekey's SA survives. */
+void resp_promote_alt(struct resp *r);
+
+/* A CHILD SA by kite's inbound SPI or ours (NULL when none or deleted). */
+struct resp_child *resp_child_by_i(struct resp *r, uint32_t spi_i);
+struct resp_child *resp_child_by_r(struct resp *r, uint32_t spi_r);
+/* The newest live CHILD SA, NULL when none. */
+struct resp_child *resp_child_newest(struct resp *r);
+unsigned resp_children_alive(const struct resp *r);
+/* RFC 7296 2.8.1 order: memcmp over the shorter nonce, then length. */
+int resp_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 /* Put our outstanding request into r->out again (a retransmission, bitwise identical). */
 int resp_resend_request(struct resp *r);
 
