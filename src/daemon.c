@@ -637,12 +637,25 @@ static int build_params(const struct kite_profile *prof, struct ike_params *p,
 	char ab[INET6_ADDRSTRLEN];
 	const char *lid = prof->local_id, *rid = prof->remote_id;
 
+	if (!lid && prof->auth == KITE_AUTH_CERT && p->my_certs && p->n_my_certs) {
+		/* default IDi with a certificate: its subject DN (RFC 7296 3.5) */
+		size_t dl;
+		const uint8_t *dn = x509_cert_subject(p->my_certs[0], &dl);
+
+		if (dn && dl <= sizeof(p->id)) {
+			p->id_type = IKEV2_ID_DER_ASN1_DN;
+			memcpy(p->id, dn, dl);
+			p->id_len = dl;
+			goto remote;
+		}
+	}
 	if (!lid)
 		lid = ip_str(local, ab, sizeof(ab));	/* default IDi: the local address */
 	if (ike_id_parse(lid, &p->id_type, p->id, &p->id_len, sizeof(p->id)) != 0) {
 		log_err("%s: local_id '%s' is not a usable identity", prof->file, lid);
 		return KITE_ERR_CONFIG;
 	}
+remote:
 	if (!rid)
 		rid = prof->gateway;
 	if (ike_id_parse(rid, &p->rid_type, p->rid, &p->rid_len, sizeof(p->rid)) != 0) {
@@ -1131,6 +1144,9 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	p.local = c.local;
 	p.psk = psk;
 	p.psk_len = psk_len;
+	p.my_key = o->key;
+	p.my_certs = o->certs;
+	p.n_my_certs = o->n_certs;
 	if (build_params(prof, &p, &c.local) != 0) {
 		ret = KITE_EXIT_USAGE;
 		goto out;
@@ -1307,6 +1323,9 @@ out:
 	}
 	netmon_close(c.nm);
 	x509_store_free(c.ca);
+	x509_key_free(o->key);
+	for (size_t i = 0; i < o->n_certs; i++)
+		x509_cert_free(o->certs[i]);
 	if (c.psk) {
 		crypto_wipe(c.psk, c.psk_len);
 		free(c.psk);

@@ -11,7 +11,14 @@
 
 #include "config.h"
 
+struct x509_key;
+struct x509_cert;
+
 struct daemon_opts {
+	/* auth = cert: loaded (and unlocked) before the daemon starts; the daemon frees them */
+	struct x509_key *key;
+	struct x509_cert *certs[8];
+	size_t n_certs;
 	int foreground;		/* stay attached, log to stderr */
 	int level;		/* log level */
 	int report_fd;		/* background: write "up\n" or "fail CODE reason\n" here, then close */

@@ -1014,6 +1014,34 @@ static int ike_send_auth(struct ike_sa *sa, uint64_t now)
 			return r;
 		ikev2_enc_auth(&e, IKEV2_AUTH_SHARED_KEY_MIC, auth, sa->prf_len);
 		crypto_wipe(auth, sizeof(auth));
+	} else if (sa->p.prof->auth == KITE_AUTH_CERT) {
+		/* Our certificate(s), then AUTH signed with our key (RFC 7427). */
+		uint8_t kh[20 * X509_KEYHASH_LEN], sig[X509_MAX_AUTH], method = 0;
+		size_t khl = 0, sl = 0, so_len = 0;
+		char reason[X509_REASON_LEN];
+		uint8_t *so;
+
+		for (size_t i = 0; i < sa->p.n_my_certs; i++) {
+			size_t dl;
+			const uint8_t *der = x509_cert_der(sa->p.my_certs[i], &dl);
+
+			ikev2_enc_cert(&e, IKEV2_CERT_X509_SIG, der, dl);
+		}
+		if (sa->p.ca && x509_ca_keyhash(sa->p.ca, kh, sizeof(kh), &khl) == 0)
+			ikev2_enc_certreq(&e, IKEV2_CERT_X509_SIG, kh, khl);
+		so = signed_octets(sa, sa->msg1, sa->msg1_len, sa->nr, sa->nr_len, sa->sk_pi, idbody,
+				   4 + sa->p.id_len, &so_len);
+		if (!so)
+			return KITE_ERR_NOMEM;
+		r = x509_sign_auth(sa->p.my_key, 0, so, so_len, &method, sig, sizeof(sig), &sl, reason,
+				   sizeof(reason));
+		crypto_wipe(so, so_len);
+		free(so);
+		if (r != 0) {
+			log_err("cannot sign AUTH with the client key: %s", reason);
+			return r;
+		}
+		ikev2_enc_auth(&e, method, sig, sl);
 	} else if (sa->p.ca) {
 		/*
 		 * No AUTH: EAP follows (RFC 7296 2.16). Ask for a certificate from our
@@ -1450,6 +1478,11 @@ static void ike_auth_eap_step(struct ike_sa *sa, struct ike_msg *m, uint64_t now
 		}
 		if (gw_cert_verify(sa, m) != 0)
 			return;
+	}
+	if (sa->p.prof->auth == KITE_AUTH_CERT) {
+		sa->req_active = 0;
+		ike_auth_done(sa, m, now);
+		return;
 	}
 	if (sa->eap_done) {
 		/* The gateway's AUTH with the MSK over its IKE_SA_INIT response (RFC 7296 2.16). */

@@ -93,12 +93,17 @@ struct ike_ops {
 
 /* What the core needs from the profile and the environment. */
 struct x509_store;
+struct x509_key;
+struct x509_cert;
 
 struct ike_params {
 	const struct kite_profile *prof;
 	const uint8_t *psk;		/* the secret: PSK bytes (auth = psk) or the EAP password (auth = eap) */
 	size_t psk_len;
 	const struct x509_store *ca;	/* trust anchors for the gateway's certificate (auth = eap/cert) */
+	const struct x509_key *my_key;	/* auth = cert: our key, certificate and intermediates */
+	struct x509_cert *const *my_certs;
+	size_t n_my_certs;
 	struct sockaddr_storage local;	/* local address and port as the gateway sees it sent */
 	struct sockaddr_storage remote;	/* gateway address and port (500) */
 	uint8_t id_type;		/* our IDi type and data (built by the caller from local_id) */

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "daemon.h"
 #include "kite.h"
 #include "log.h"
+#include "x509.h"
 
 struct globals {
 	const char *config;
@@ -137,6 +139,32 @@ static int read_password(const struct kite_profile *prof, uint8_t *out, size_t *
 	return 0;
 }
 
+/* Passphrase of an encrypted client key, asked on the terminal without echo. */
+static int key_passphrase(char *buf, size_t cap, void *arg)
+{
+	const char *path = arg;
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t n;
+
+	if (!tty)
+		return -1;
+	fprintf(tty, "Passphrase for %s: ", path);
+	fflush(tty);
+	tcgetattr(fileno(tty), &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	if (!fgets(buf, (int)cap, tty))
+		buf[0] = '\0';
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return n ? (int)n : -1;
+}
+
 /* Wait for the daemon's one-line report: "up" or "fail CODE reason". */
 static int wait_report(int fd, const char *name)
 {
@@ -167,7 +195,7 @@ static int wait_report(int fd, const char *name)
 static int cmd_connect(struct globals *g, int argc, char **argv)
 {
 	struct kite_config cfg;
-	struct daemon_opts o = { 0, g->level, -1 };
+	struct daemon_opts o = { .foreground = 0, .level = g->level, .report_fd = -1 };
 	const struct kite_profile *prof;
 	const char *name = NULL;
 	uint8_t psk[KITE_PSK_MAX];
@@ -204,14 +232,33 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 	}
 	if ((r = need_root("connecting")) != 0)
 		goto out;
-	if (prof->auth == KITE_AUTH_CERT) {
-		fprintf(stderr, "kite: error: %s:%d: auth = cert is not available in this version yet; "
-				"use auth = psk or auth = eap\n", prof->file, prof->line);
-		r = KITE_EXIT_USAGE;
-		goto out;
-	}
 	psk_len = sizeof(psk);
-	if (prof->auth == KITE_AUTH_EAP && !prof->password_file) {
+	if (prof->auth == KITE_AUTH_CERT) {
+		char reason[X509_REASON_LEN];
+
+		if (x509_cert_load(prof->cert, o.certs, KITE_ARRAY_SIZE(o.certs), &o.n_certs, reason,
+				   sizeof(reason)) != 0 || !o.n_certs) {
+			fprintf(stderr, "kite: error: %s:%d: cert = %s: %s\n", prof->file, prof->line,
+				prof->cert, reason);
+			r = KITE_EXIT_USAGE;
+			goto out;
+		}
+		o.key = x509_key_load(prof->key, key_passphrase, (void *)(uintptr_t)prof->key, reason,
+				      sizeof(reason));
+		if (!o.key) {
+			fprintf(stderr, "kite: error: %s:%d: key = %s: %s\n", prof->file, prof->line,
+				prof->key, reason);
+			r = KITE_EXIT_USAGE;
+			goto out;
+		}
+		if (!x509_key_matches_cert(o.key, o.certs[0])) {
+			fprintf(stderr, "kite: error: %s:%d: key %s does not belong to the certificate in %s\n",
+				prof->file, prof->line, prof->key, prof->cert);
+			r = KITE_EXIT_USAGE;
+			goto out;
+		}
+		psk_len = 0;
+	} else if (prof->auth == KITE_AUTH_EAP && !prof->password_file) {
 		if (read_password(prof, psk, &psk_len) != 0) {
 			r = KITE_EXIT_USAGE;
 			goto out;
@@ -240,6 +287,8 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 	if (o.foreground) {
 		log_init("kite", 0, g->level);
 		r = daemon_run(prof, &o, psk, psk_len);
+		o.key = NULL;		/* freed by daemon_run */
+		o.n_certs = 0;
 		goto out;
 	}
 	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
@@ -284,6 +333,10 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 	close(pfd[0]);
 out:
 	crypto_wipe(psk, sizeof(psk));
+	/* Credentials not handed to a daemon_run in this process. */
+	x509_key_free(o.key);
+	for (size_t i = 0; i < o.n_certs; i++)
+		x509_cert_free(o.certs[i]);
 	config_free(&cfg);
 	return r;
 }

@@ -1,8 +1,8 @@
 #!/bin/bash
 # t_eap: EAP-MSCHAPv2 sign-in against a strongSwan gateway that authenticates with an ECDSA
 # certificate (RFC 7296 2.16), and the refusals: wrong password, gateway certificate from
-# another CA, gateway certificate for another name. Certificates are made per run with
-# strongSwan's pki tool.
+# another CA, for another name, expired; then client certificates (ECDSA and RSA).
+# Certificates are made per run with strongSwan's pki tool.
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -33,7 +33,12 @@ mkcert() {	# CA NAME SAN [extra pki --issue args]
 }
 mkca ca && mkca otherca && mkcert ca gw "$GW_ID" && mkcert otherca gw-other "$GW_ID" &&
 	mkcert ca gw-wrongname vpn.elsewhere.test &&
-	mkcert ca gw-expired "$GW_ID" --dateform "%Y-%m-%d" --not-before 2020-01-01 --not-after 2020-06-01 ||
+	mkcert ca gw-expired "$GW_ID" --dateform "%Y-%m-%d" --not-before 2020-01-01 --not-after 2020-06-01 &&
+	mkcert ca rw-ecdsa "$RW_ID" &&
+	pki --gen --type rsa --size 2048 --outform pem >"$PKI/rw-rsa.key" &&
+	pki --pub --in "$PKI/rw-rsa.key" --type rsa |
+		pki --issue --lifetime 30 --cacert "$PKI/ca.pem" --cakey "$PKI/ca.key" \
+			--dn "C=XX, O=kite test, CN=$RW_ID" --san "$RW_ID" --outform pem >"$PKI/rw-rsa.pem" ||
 	{ fail "$T_NAME" "pki could not make certificates"; exit 1; }
 unset STRONGSWAN_CONF
 
@@ -46,6 +51,7 @@ gw_eap() {
 	_sw_dirs "$d"
 	cp "$PKI/$1.pem" "$d/x509/gw.pem"
 	cp "$PKI/$1.key" "$d/private/gw.key"
+	cp "$PKI/ca.pem" "$d/x509ca/ca.pem"
 	cat >"$d/swanctl.conf" <<EOF2
 connections {
   eap {
@@ -71,6 +77,29 @@ connections {
       }
     }
   }
+  cert {
+    version = 2
+    local_addrs = $GW_ADDR
+    remote_addrs = %any
+    proposals = aes256gcm16-prfsha384-x25519
+    pools = rw_pool
+    send_cert = always
+    local {
+      auth = pubkey
+      certs = gw.pem
+      id = $GW_ID
+    }
+    remote {
+      auth = pubkey
+      id = $RW_ID
+    }
+    children {
+      cert {
+        local_ts = $LAN_NET
+        esp_proposals = aes256gcm16
+      }
+    }
+  }
 }
 pools {
   rw_pool {
@@ -89,7 +118,23 @@ EOF2
 CONF=$RUN/vpn.ini
 kite_psk "$RUN/rw.pass" "$EAP_PW"
 kite_psk "$RUN/wrong.pass" "not-the-password"
-eap_conf() {	# PASSFILE CA
+eap_conf() {	# PASSFILE CA, or: cert CERT KEY CA
+	if [ "$1" = cert ]; then
+		cat >"$CONF" <<EOF2
+[$KITE_NAME]
+gateway = $GW_ADDR
+local_id = $RW_ID
+remote_id = $GW_ID
+auth = cert
+cert = $2
+key = $3
+ca = $4
+retransmit_timeout = 500ms
+retransmit_tries = 2
+dns = no
+EOF2
+		return
+	fi
 	cat >"$CONF" <<EOF2
 [$KITE_NAME]
 gateway = $GW_ADDR
@@ -113,7 +158,11 @@ eap_case() {
 	gw_eap "$cert"
 	charon_start gw "$GW" || { fail "eap/$name" "gateway did not start"; return; }
 	gw_load || { fail "eap/$name" "gateway config did not load"; show_logs; return; }
-	eap_conf "$pass" "$ca"
+	if [ "$pass" = cert ]; then
+		eap_conf cert "$PKI/$ca.pem" "$KEYDIR/$ca.key" "$PKI/ca.pem"
+	else
+		eap_conf "$pass" "$ca"
+	fi
 	KITE_LOG=$RUN/kite.$name.log
 	out=$(KITE_LOG_FILE=$KITE_LOG timeout 20 ip netns exec "$RW" "$KITE" -c "$CONF" connect "$KITE_NAME" 2>&1)
 	rc=$?
@@ -157,4 +206,12 @@ eap_case wrong-password gw "$RUN/wrong.pass" "$PKI/ca.pem" fail "EAP authenticat
 eap_case unknown-ca gw-other "$RUN/rw.pass" "$PKI/ca.pem" fail "not trusted"
 eap_case wrong-name gw-wrongname "$RUN/rw.pass" "$PKI/ca.pem" fail "does not match"
 eap_case expired gw-expired "$RUN/rw.pass" "$PKI/ca.pem" fail "expired"
+# client certificates: kite wants its key 0600 and root-owned
+KEYDIR=$RUN/keys
+mkdir -m 700 "$KEYDIR"
+for k in rw-ecdsa rw-rsa; do
+	install -m 600 -o root -g root "$PKI/$k.key" "$KEYDIR/$k.key"
+done
+eap_case cert-ecdsa gw cert rw-ecdsa ok ""
+eap_case cert-rsa gw cert rw-rsa ok ""
 t_done
