@@ -15,6 +15,7 @@
 
 #include "crypto.h"
 #include "eap.h"
+#include "frag.h"
 #include "ike_sa.h"
 #include "ike_sa_int.h"
 #include "ikev2.h"
@@ -247,7 +248,7 @@ int ike_req_send(struct ike_sa *sa, uint64_t now)
 	sa->req_tries = 0;
 	sa->pending_fail = 0;
 	sa->req_deadline = now + ike_backoff(sa, 0);
-	return ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+	return ike_req_xmit(sa);
 }
 
 /* ---- NAT detection (RFC 7296 2.23) ---- */
@@ -401,6 +402,9 @@ static int ike_build_init(struct ike_sa *sa)
 					 IKEV2_N_NAT_DETECTION_DESTINATION_IP, hash, 20);
 		sa->natd_sent = 1;
 	}
+	if (sa->p.prof->fragmentation)
+		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED,
+				 NULL, 0);
 	if (sa->p.prof->auth != KITE_AUTH_PSK) {
 		/* RFC 7427 4: the hashes kite accepts in signature AUTH (SHA-2 only). */
 		uint8_t sh[8];
@@ -411,6 +415,7 @@ static int ike_build_init(struct ike_sa *sa)
 	if (ikev2_enc_finish(&e, &len) != 0 || !wbuf_ok(&e.w))
 		return KITE_ERR_INVAL;
 	sa->req_len = len;
+	frag_set_clear(&sa->req_frags);	/* IKE_SA_INIT is never fragmented (RFC 7383 2.5.3) */
 	sa->req_natt = sa->natt;	/* rekey hook: 1 only for a reauthentication (ike_child.c) */
 	sa->req_exch = IKEV2_EXCH_IKE_SA_INIT;
 	sa->req_msgid = 0;
@@ -792,6 +797,9 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 					 sa->nat_remote ? "in front of the gateway" : "");
 		}
 	}
+	/* RFC 7383 2.3: fragments only when both sides said so. */
+	sa->frag_ok = sa->p.prof->fragmentation &&
+		      ikev2_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	/* RealMessage2 */
 	free(sa->msg2);
 	sa->msg2 = malloc(m->raw.len);
@@ -816,12 +824,18 @@ drop:
  * Build an encrypted message into out: header + SK{inner}. first is the inner
  * chain's first payload type.
  */
-int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
-			uint8_t first, const uint8_t *inner, size_t inner_len,
-			uint8_t *out, size_t cap, size_t *out_len)
+/*
+ * Build an encrypted message: header + SK{inner}, or one fragment of it,
+ * header + SKF{chunk} (RFC 7383 2.5: Fragment Number and Total Fragments sit
+ * between the generic header and the IV, and are authenticated).
+ */
+static int seal_sk(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid, uint8_t first,
+		   const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap, size_t *out_len,
+		   uint16_t frag_num, uint16_t frag_total)
 {
 	size_t ivl = crypto_aead_iv_len(sa->sk_out), icvl = crypto_aead_icv_len(sa->sk_out);
 	size_t bl = crypto_aead_block_len(sa->sk_out), pad = 0, pt, total;
+	size_t hl = frag_num ? FRAG_SKF_HDR_LEN : IKEV2_PLD_HDR_LEN;
 	struct ike_hdr hdr;
 	struct ike_enc e;
 	size_t sk_off, len;
@@ -829,7 +843,7 @@ int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
 	if (bl > 1)
 		pad = (bl - (inner_len + 1) % bl) % bl;
 	pt = inner_len + pad + 1;
-	total = IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN + ivl + pt + icvl;
+	total = IKEV2_HDR_LEN + hl + ivl + pt + icvl;
 	if (total > cap || total > IKEV2_MAX_MSG)
 		return KITE_ERR_INVAL;
 	memset(&hdr, 0, sizeof(hdr));
@@ -841,15 +855,19 @@ int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
 	hdr.flags = (sa->orig_resp ? 0 : IKEV2_FLAG_INITIATOR) | (response ? IKEV2_FLAG_RESPONSE : 0);
 	hdr.msgid = msgid;
 	ikev2_enc_init(&e, out, cap, &hdr);
-	sk_off = ikev2_enc_begin(&e, IKEV2_PLD_SK, 0);
-	/* The SK header's Next Payload is the first inner payload. */
-	wbuf_set_u8(&e.w, sk_off, first);
+	sk_off = ikev2_enc_begin(&e, frag_num ? IKEV2_PLD_SKF : IKEV2_PLD_SK, 0);
+	/* The SK header's Next Payload is the first inner payload (fragment 1 only for SKF). */
+	wbuf_set_u8(&e.w, sk_off, frag_num > 1 ? 0 : first);
+	if (frag_num) {
+		wbuf_put_u16(&e.w, frag_num);
+		wbuf_put_u16(&e.w, frag_total);
+	}
 	wbuf_reserve(&e.w, ivl + pt + icvl);
 	ikev2_enc_end(&e, sk_off);
 	if (ikev2_enc_finish(&e, &len) != 0 || !wbuf_ok(&e.w) || len != total)
 		return KITE_ERR_INVAL;
 	{
-		uint8_t *iv = out + sk_off + IKEV2_PLD_HDR_LEN;
+		uint8_t *iv = out + sk_off + hl;
 		uint8_t *p = iv + ivl;
 
 		if (crypto_encr_is_aead(sa->encr)) {
@@ -861,12 +879,67 @@ int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
 		memcpy(p, inner, inner_len);
 		memset(p + inner_len, 0, pad);
 		p[inner_len + pad] = (uint8_t)pad;
-		if (crypto_aead_seal(sa->sk_out, iv, out, sk_off + IKEV2_PLD_HDR_LEN, p, pt,
-				     p + pt) != 0)
+		if (crypto_aead_seal(sa->sk_out, iv, out, sk_off + hl, p, pt, p + pt) != 0)
 			return KITE_ERR_CRYPTO;
 	}
 	*out_len = total;
 	return 0;
+}
+
+int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid,
+		 uint8_t first, const uint8_t *inner, size_t inner_len,
+		 uint8_t *out, size_t cap, size_t *out_len)
+{
+	return seal_sk(sa, exch, response, msgid, first, inner, inner_len, out, cap, out_len, 0, 0);
+}
+
+/*
+ * A request too large for one datagram, as SKF fragments (RFC 7383 2.5) kept
+ * in sa->req_frags; all of them go out together on every retransmission.
+ * Returns 1 when fragmented, 0 when the message fits in one datagram.
+ */
+static int ike_fragment(struct ike_sa *sa, uint8_t exch, uint32_t msgid, uint8_t first,
+			const uint8_t *inner, size_t inner_len)
+{
+	size_t ivl = crypto_aead_iv_len(sa->sk_out), icvl = crypto_aead_icv_len(sa->sk_out);
+	size_t bl = crypto_aead_block_len(sa->sk_out);
+	size_t ovh = (sa->p.remote.ss_family == AF_INET6 ? FRAG_IPV6_OVERHEAD : FRAG_IPV4_OVERHEAD) +
+		     (sa->natt ? FRAG_NATT_MARKER : 0);
+	size_t fsz = sa->p.prof->fragment_size ? sa->p.prof->fragment_size : FRAG_DEFAULT_SIZE;
+	size_t whole = IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN + ivl + inner_len + bl + icvl;
+	struct frag_plan plan;
+	uint8_t buf[IKE_BUF];
+
+	frag_set_clear(&sa->req_frags);
+	if (!sa->frag_ok || !frag_needed(whole, ovh, fsz))
+		return 0;
+	if (frag_plan(&plan, inner_len, fsz, ovh, ivl, icvl, bl) != 0)
+		return 0;
+	for (unsigned n = 1; n <= plan.total; n++) {
+		size_t off, len, out;
+
+		if (frag_chunk(&plan, n, &off, &len) != 0 ||
+		    seal_sk(sa, exch, 0, msgid, first, inner + off, len, buf, sizeof(buf), &out,
+			    (uint16_t)n, (uint16_t)plan.total) != 0 ||
+		    frag_set_add(&sa->req_frags, buf, out) != 0) {
+			frag_set_clear(&sa->req_frags);
+			return KITE_ERR_INVAL;
+		}
+	}
+	log_info("%s request %u sent as %u fragments (RFC 7383)", ikev2_exchange_name(exch), msgid, plan.total);
+	return 1;
+}
+
+int ike_req_xmit(struct ike_sa *sa)
+{
+	int r = 0;
+
+	if (!sa->req_frags.n)
+		return ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+	for (unsigned i = 0; i < sa->req_frags.n; i++)
+		if (ike_send_raw(sa, sa->req_frags.pkt[i], sa->req_frags.len[i], sa->req_natt) != 0)
+			r = KITE_ERR_SYS;
+	return r;
 }
 
 /*
@@ -880,7 +953,7 @@ static int ike_open_msg(struct ike_sa *sa, struct ike_msg *m)
 	uint8_t *body, *ct;
 	uint8_t padl;
 
-	if (!m->has_sk || m->is_skf || !sa->sk_in)
+	if (!m->has_sk || !sa->sk_in || (m->is_skf && !sa->frag_ok))
 		return KITE_ERR_PARSE;
 	/* After IKE_SA_INIT everything that means something must be inside SK (reliability.md B19). */
 	if (m->sa.p || m->ke.p || m->nonce.p || m->idi.data.p || m->idr.data.p || m->auth.p ||
@@ -900,7 +973,8 @@ static int ike_open_msg(struct ike_sa *sa, struct ike_msg *m)
 	/* sk_body points into sa->rx, which we own. */
 	body = sa->rx + (m->sk_body.p - sa->rx);
 	ct = body + ivl;
-	if (crypto_aead_open(sa->sk_in, body, sa->rx, m->sk_off + IKEV2_PLD_HDR_LEN, ct, ctl,
+	/* AAD: every byte before the IV (for SKF that includes the fragment numbers). */
+	if (crypto_aead_open(sa->sk_in, body, sa->rx, (size_t)(m->sk_body.p - sa->rx), ct, ctl,
 			     ct + ctl) != 0) {
 		sa->st.rx_bad_icv++;
 		return KITE_ERR_VERIFY;
@@ -908,6 +982,25 @@ static int ike_open_msg(struct ike_sa *sa, struct ike_msg *m)
 	padl = ct[ctl - 1];
 	if ((size_t)padl + 1 > ctl)
 		return KITE_ERR_PARSE;
+	if (m->is_skf) {
+		/* One authenticated fragment (RFC 7383 2.6): reassemble, then parse the whole. */
+		uint8_t *whole = NULL, first = 0;
+		size_t wl = 0;
+		enum frag_status fs = frag_add(&sa->frag_rx, m->hdr.msgid, m->frag_num, m->frag_total,
+					       m->sk_first, ct, ctl - padl - 1, sa->now, &whole, &wl,
+					       &first);
+
+		if (fs == FRAG_INCOMPLETE || fs == FRAG_DUPLICATE)
+			return 1;
+		if (fs != FRAG_DONE)
+			return KITE_ERR_PARSE;
+		log_info("%s message %u reassembled from %u fragments (RFC 7383)",
+			 ikev2_exchange_name(m->hdr.exchange), m->hdr.msgid, m->frag_total);
+		free(sa->frag_whole);
+		sa->frag_whole = whole;
+		m->is_skf = 0;
+		return ikev2_pld_parse_inner(m, first, whole, wl);
+	}
 	return ikev2_pld_parse_inner(m, m->sk_first, ct, ctl - padl - 1);
 }
 
@@ -1082,8 +1175,11 @@ static int ike_send_auth(struct ike_sa *sa, uint64_t now)
 	if (!wbuf_ok(&e.w))
 		return KITE_ERR_INVAL;
 	sa->msgid_next = 1;
-	if ((r = ike_seal_msg(sa, IKEV2_EXCH_IKE_AUTH, 0, sa->msgid_next, e.first, sa->work,
-			      e.w.len, sa->req, sizeof(sa->req), &len)) != 0)
+	if ((r = ike_fragment(sa, IKEV2_EXCH_IKE_AUTH, sa->msgid_next, e.first, sa->work, e.w.len)) < 0)
+		return r;
+	len = 0;
+	if (r == 0 && (r = ike_seal_msg(sa, IKEV2_EXCH_IKE_AUTH, 0, sa->msgid_next, e.first, sa->work,
+					e.w.len, sa->req, sizeof(sa->req), &len)) != 0)
 		return r;
 	crypto_wipe(sa->work, e.w.len);
 	sa->req_len = len;
@@ -1529,6 +1625,9 @@ static void ike_auth_eap_step(struct ike_sa *sa, struct ike_msg *m, uint64_t now
 			sa->msk_is_skp = 1;
 		}
 		eap_free(sa->eap);
+	frag_set_clear(&sa->req_frags);
+	frag_reset(&sa->frag_rx);
+	free(sa->frag_whole);
 		sa->eap = NULL;
 		sa->eap_done = 1;
 		log_info("EAP authentication succeeded");
@@ -1557,9 +1656,12 @@ int ike_req_build(struct ike_sa *sa, uint8_t exch, const struct ike_enc *e)
 
 	if (!wbuf_ok(&e->w))
 		return KITE_ERR_INVAL;
-	r = ike_seal_msg(sa, exch, 0, sa->msgid_next, e->first, e->w.p, e->w.len, sa->req,
-			 sizeof(sa->req), &len);
-	if (r != 0)
+	r = ike_fragment(sa, exch, sa->msgid_next, e->first, e->w.p, e->w.len);
+	if (r < 0)
+		return r;
+	len = 0;
+	if (r == 0 && (r = ike_seal_msg(sa, exch, 0, sa->msgid_next, e->first, e->w.p, e->w.len,
+					sa->req, sizeof(sa->req), &len)) != 0)
 		return r;
 	sa->req_len = len;
 	sa->req_natt = sa->natt;
@@ -1682,7 +1784,9 @@ static void ike_handle_request(struct ike_sa *sa, struct ike_msg *m, int natt, u
 		sa->st.rx_dropped++;
 		return;
 	}
-	if ((r = ike_open_msg(sa, m)) != 0) {
+	if ((r = ike_open_msg(sa, m)) > 0)
+		return;		/* a fragment: the rest is still to come */
+	if (r != 0) {
 		log_debug("request %u dropped: %s", msgid, kite_strerror(r));
 		sa->st.rx_dropped++;
 		return;
@@ -1720,6 +1824,8 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 {
 	struct ike_msg m;
 	int r;
+
+	sa->now = now;
 
 	if (ike_child_divert(sa, buf, len, natt, now))	/* rekey hook: old IKE SAs, reauthentication */
 		return;
@@ -1777,6 +1883,8 @@ void ike_input(struct ike_sa *sa, const uint8_t *buf, size_t len, int natt, uint
 		return;
 	}
 	r = ike_open_msg(sa, &m);
+	if (r > 0)
+		return;		/* a fragment: the rest is still to come */
 	if (r == KITE_ERR_VERIFY || (r != 0 && !m.encrypted)) {
 		/* Bad ICV or framing: drop; a genuine copy may follow (reliability.md F41). */
 		log_debug("dropped a response: %s", kite_strerror(r));
@@ -1861,7 +1969,7 @@ void ike_timeout(struct ike_sa *sa, uint64_t now)
 	sa->req_deadline = now + ike_backoff(sa, sa->req_tries);
 	log_debug("retransmitting %s request %u (try %u of %u)", ikev2_exchange_name(sa->req_exch),
 		  sa->req_msgid, sa->req_tries + 1, max + 1);
-	ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+	ike_req_xmit(sa);
 }
 
 uint64_t ike_next_timeout(const struct ike_sa *sa)
@@ -1898,6 +2006,7 @@ struct ike_sa *ike_sa_new(const struct ike_params *p, const struct ike_ops *ops,
 		memcpy(sa->psk, p->psk, p->psk_len);
 	}
 	sa->p.psk = NULL;
+	frag_init(&sa->frag_rx, FRAG_MAX_BYTES, FRAG_TIMEOUT_MS);
 	if (crypto_random(sa->spi_i, sizeof(sa->spi_i)) != 0 ||
 	    crypto_random(sa->ni, sizeof(sa->ni)) != 0) {
 		ike_sa_free(sa);

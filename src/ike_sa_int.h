@@ -19,6 +19,7 @@
 #include "ikev2.h"
 #include "ikev2_enc.h"
 #include "ikev2_pld.h"
+#include "frag.h"
 
 #define IKE_MAX_INIT_RETRIES	5	/* COOKIE + INVALID_KE rounds (strongSwan MAX_RETRIES) */
 #define IKE_BUF			(IKEV2_MAX_MSG + 64)
@@ -185,6 +186,13 @@ struct ike_sa {
 	struct ike_child children[IKE_MAX_CHILDREN];
 	struct ike_cfg_result cfg;
 
+	/* IKE fragmentation (RFC 7383) */
+	int frag_ok;			/* both sides sent IKEV2_FRAGMENTATION_SUPPORTED */
+	struct frag_set req_frags;	/* our outstanding request as fragments (n = 0: not fragmented) */
+	struct frag_ctx frag_rx;	/* reassembly of the gateway's messages */
+	uint8_t *frag_whole;		/* the last reassembled inner chain (owned) */
+	uint64_t now;			/* time of the datagram being processed */
+
 	/* IKE_AUTH with EAP and a certificate-authenticated gateway */
 	struct eap *eap;
 	int gw_verified;
@@ -237,6 +245,8 @@ int ike_req_send(struct ike_sa *sa, uint64_t now);
  */
 int ike_seal_msg(struct ike_sa *sa, uint8_t exch, int response, uint32_t msgid, uint8_t first,
 		 const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap, size_t *out_len);
+/* (Re)send the outstanding request: one datagram, or all its fragments together. */
+int ike_req_xmit(struct ike_sa *sa);
 /* Build sa->req as an encrypted request of exchange exch from the inner chain in e; takes a message ID. */
 int ike_req_build(struct ike_sa *sa, uint8_t exch, const struct ike_enc *e);
 int natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct sockaddr_storage *ss,

@@ -131,7 +131,7 @@ int ike_mobike_update(struct ike_sa *sa, const struct sockaddr_storage *local,
 		/* RFC 4555 3.5: outstanding requests are retransmitted to the new addresses, now. */
 		sa->req_tries = 0;
 		sa->req_deadline = now + (sa->p.prof->retransmit_timeout_ms ? sa->p.prof->retransmit_timeout_ms : 1000);
-		ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+		ike_req_xmit(sa);
 	}
 	ike_task_queue(sa, IKE_TASK_MOBIKE, now);
 	return 0;
@@ -196,7 +196,7 @@ void ike_path_resumed(struct ike_sa *sa, uint64_t now)
 		return;
 	sa->req_tries = 0;
 	sa->req_deadline = now + (sa->p.prof->retransmit_timeout_ms ? sa->p.prof->retransmit_timeout_ms : 1000);
-	ike_send_raw(sa, sa->req, sa->req_len, sa->req_natt);
+	ike_req_xmit(sa);
 }
 
 uint64_t ike_sa_last_rx(const struct ike_sa *sa)

@@ -61,6 +61,7 @@ connections {
     proposals = aes256gcm16-prfsha384-x25519
     pools = rw_pool
     send_cert = always
+    fragmentation = ${GW_FRAG:-yes}
     local {
       auth = pubkey
       certs = gw.pem
@@ -147,6 +148,7 @@ ca = $2
 retransmit_timeout = 500ms
 retransmit_tries = 2
 dns = no
+${KITE_EXTRA:-}
 EOF2
 }
 
@@ -156,7 +158,7 @@ eap_case() {
 	info "--- eap/$name"
 	charon_stop gw
 	gw_eap "$cert"
-	charon_start gw "$GW" || { fail "eap/$name" "gateway did not start"; return; }
+	charon_start gw "$GW" "${GW_CHARON_EXTRA:-}" || { fail "eap/$name" "gateway did not start"; return; }
 	gw_load || { fail "eap/$name" "gateway config did not load"; show_logs; return; }
 	if [ "$pass" = cert ]; then
 		eap_conf cert "$PKI/$ca.pem" "$KEYDIR/$ca.key" "$PKI/ca.pem"
@@ -214,4 +216,14 @@ for k in rw-ecdsa rw-rsa; do
 done
 eap_case cert-ecdsa gw cert rw-ecdsa ok ""
 eap_case cert-rsa gw cert rw-rsa ok ""
+# RFC 7383 both ways: small fragment sizes on both ends, an RSA client certificate one way and
+# the gateway's certificate the other way make IKE_AUTH messages larger than one fragment
+GW_FRAG=force GW_CHARON_EXTRA="  fragment_size = 576" KITE_EXTRA="fragment_size = 576" \
+	eap_case fragments gw cert rw-rsa ok ""
+if grep -q "sent as [0-9]* fragments" "$RUN/kite.fragments.log" &&
+	gw_log_has "received fragment" ; then
+	pass "eap/fragments-both-ways"
+else
+	fail "eap/fragments-both-ways" "no fragments seen (kite: $(grep -c 'fragments' "$RUN/kite.fragments.log"), gateway: $(grep -c 'fragment' "$RUN/gw.charon.log"))"
+fi
 t_done

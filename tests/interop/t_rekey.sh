@@ -22,8 +22,11 @@
 #   rekey/reauth            gateway reauth_time = 5 s (AUTH_LIFETIME): kite reauthenticates
 #                           make-before-break, the virtual IP stays the same
 #   rekey/soak              REKEY_SOAK_S (default 180) s of CHILD rekeys every 3 s (PFS) and IKE
-#                           rekeys every 8 s, with an iperf3 transfer (REKEY_IPERF_RATE, 50M) and
-#                           the ping; kite's RSS and open file descriptors must not grow
+#                           rekeys every 8 s, with an iperf3 transfer (REKEY_IPERF_RATE, 10M) and
+#                           the ping; kite's RSS and open file descriptors must not grow.
+#                           (10M: at 50M the two userspace data planes on this 2-CPU test machine
+#                           drop an echo now and then under TCP load even with no rekey at all,
+#                           measured: 1 of 8054 in 120 s; kite itself dropped none.)
 # Each case requires: zero ping loss; the expected rekey counters in `kite status --json`;
 # afterwards exactly one IKE_SA and one CHILD_SA on the gateway; kite still up.
 #
@@ -38,7 +41,7 @@ require_kite
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 SOAK_S=${REKEY_SOAK_S:-180}
-IPERF_RATE=${REKEY_IPERF_RATE:-50M}
+IPERF_RATE=${REKEY_IPERF_RATE:-10M}
 IKE=aes128gcm16-prfsha256-x25519
 
 setup
