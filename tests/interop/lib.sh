@@ -55,7 +55,7 @@ CHARON=/usr/sbin/charon-systemd
 # kernel-netlink: the first kernel-ipsec backend wins (testbed.md)
 CHARON_PLUGINS="random nonce openssl pem pkcs1 pkcs8 x509 revocation constraints pubkey curve25519"
 CHARON_PLUGINS="$CHARON_PLUGINS aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink"
-CHARON_PLUGINS="$CHARON_PLUGINS socket-default vici eap-identity eap-mschapv2"
+CHARON_PLUGINS="$CHARON_PLUGINS socket-default vici eap-identity eap-mschapv2 eap-md5"
 
 RUN=""			# per-run directory (configs, logs, sockets, PSK files)
 NS_LIST=""		# namespaces created by this run

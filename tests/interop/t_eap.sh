@@ -35,6 +35,11 @@ mkca ca && mkca otherca && mkcert ca gw "$GW_ID" && mkcert otherca gw-other "$GW
 	mkcert ca gw-wrongname vpn.elsewhere.test &&
 	mkcert ca gw-expired "$GW_ID" --dateform "%Y-%m-%d" --not-before 2020-01-01 --not-after 2020-06-01 &&
 	mkcert ca rw-ecdsa "$RW_ID" &&
+	pki --gen --type rsa --size 3072 --outform pem >"$PKI/gw-rsa.key" &&
+	pki --pub --in "$PKI/gw-rsa.key" --type rsa |
+		pki --issue --lifetime 30 --cacert "$PKI/ca.pem" --cakey "$PKI/ca.key" \
+			--dn "C=XX, O=kite test, CN=$GW_ID" --san "$GW_ID" --flag serverAuth \
+			--outform pem >"$PKI/gw-rsa.pem" &&
 	pki --gen --type rsa --size 2048 --outform pem >"$PKI/rw-rsa.key" &&
 	pki --pub --in "$PKI/rw-rsa.key" --type rsa |
 		pki --issue --lifetime 30 --cacert "$PKI/ca.pem" --cakey "$PKI/ca.key" \
@@ -68,7 +73,7 @@ connections {
       id = $GW_ID
     }
     remote {
-      auth = eap-mschapv2
+      auth = ${GW_EAP:-eap-mschapv2}
       eap_id = %any
     }
     children {
@@ -145,6 +150,7 @@ auth = eap
 username = carol
 password_file = $1
 ca = $2
+${KITE_EAP:-}
 retransmit_timeout = 500ms
 retransmit_tries = 2
 dns = no
@@ -204,10 +210,12 @@ eap_case() {
 }
 
 eap_case mschapv2-ecdsa gw "$RUN/rw.pass" "$PKI/ca.pem" ok ""
+eap_case mschapv2-rsa gw-rsa "$RUN/rw.pass" "$PKI/ca.pem" ok ""
 eap_case wrong-password gw "$RUN/wrong.pass" "$PKI/ca.pem" fail "EAP authentication failed\|AUTHENTICATION_FAILED"
 eap_case unknown-ca gw-other "$RUN/rw.pass" "$PKI/ca.pem" fail "not trusted"
 eap_case wrong-name gw-wrongname "$RUN/rw.pass" "$PKI/ca.pem" fail "does not match"
 eap_case expired gw-expired "$RUN/rw.pass" "$PKI/ca.pem" fail "expired"
+GW_EAP=eap-md5 KITE_EAP="eap_method = md5" eap_case md5-ecdsa gw "$RUN/rw.pass" "$PKI/ca.pem" ok ""
 # client certificates: kite wants its key 0600 and root-owned
 KEYDIR=$RUN/keys
 mkdir -m 700 "$KEYDIR"
