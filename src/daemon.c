@@ -40,6 +40,7 @@
 #define DELETE_WAIT_MS	3000	/* how long a closing DELETE may wait for its answer */
 #define MAX_WAITERS	8
 #define HOOK_TIMEOUT_MS	10000
+#define OLD_PATH_GRACE_MS	2000	/* receive on the previous path this long after a move */
 #define ROAM_DEBOUNCE_MS	20	/* coalescing of other network changes (strongSwan: 100 ms) */
 
 struct conn {
@@ -73,6 +74,9 @@ struct conn {
 	struct x509_store *ca;
 	uint64_t roam_at;		/* evaluate the path at this time (debounced), UINT64_MAX: no */
 	int no_path;			/* no route to the gateway: SA held, traffic blocked */
+	int roam_again;			/* look once more shortly after acting on a removal */
+	int old_fd;			/* the socket of the previous path, still received on briefly */
+	uint64_t old_fd_until;
 	uint64_t reconnect_at;		/* start a new IKE SA at this time, UINT64_MAX: no */
 	unsigned backoff_s;
 	uint64_t reconnects;
@@ -501,6 +505,8 @@ static int conn_child_up(void *ctx, struct ike_sa *sa, const struct child_sa *ch
 			 vip[0] ? ", virtual IP " : "", vip);
 	}
 	conn_report(c, "up\n");
+	if (ike_sa_mobike(sa))
+		ike_dpd(sa, daemon_now_ms());	/* NAT-D baseline for mapping changes (RFC 4555 3.8) */
 	return 0;
 fail:
 	log_err("cannot configure the tunnel device: %s", kite_strerror(r));
@@ -616,6 +622,14 @@ static int conn_socket(struct conn *c, int to4500, unsigned *outer_mtu)
 			log_debug("connect to the gateway's port 4500: %s", strerror(errno));
 	}
 	if (c->fd >= 0) {
+		/*
+		 * Make-before-break: the gateway may still send on the old path until it
+		 * has moved its SAs; keep receiving there for a moment.
+		 */
+		if (c->old_fd >= 0)
+			close(c->old_fd);
+		c->old_fd = dup(c->fd);
+		c->old_fd_until = daemon_now_ms() + OLD_PATH_GRACE_MS;
 		if (dup2(fd, c->fd) < 0) {
 			log_err("dup2: %s", strerror(errno));
 			close(fd);
@@ -958,6 +972,86 @@ static void conn_reconnect(struct conn *c, uint64_t now)
 }
 
 /*
+ * A route to addr that does not go through kite's own tunnel (a source that is
+ * the virtual IP, or the tunnel device, means the real routes are gone).
+ */
+static int path_usable(struct conn *c, const struct sockaddr_storage *addr,
+		       struct sockaddr_storage *src, int *ifindex)
+{
+	if (route_lookup(&c->ids, addr, src, ifindex) != 0)
+		return 0;
+	if (c->dp && *ifindex == c->dpo->ifindex(c->dp))
+		return 0;
+	if (src->ss_family == AF_INET && c->cfg.has_vip4 &&
+	    !memcmp(&((struct sockaddr_in *)src)->sin_addr, c->cfg.vip4, 4))
+		return 0;
+	if (src->ss_family == AF_INET6 && c->cfg.has_vip6 &&
+	    !memcmp(&((struct sockaddr_in6 *)src)->sin6_addr, c->cfg.vip6, 16))
+		return 0;
+	return 1;
+}
+
+/* Is addr inside the tunnel's own traffic selectors (e.g. the gateway's LAN address)? */
+static int in_tunnel(const struct conn *c, const struct sockaddr_storage *addr)
+{
+	int v6 = addr->ss_family == AF_INET6;
+	const uint8_t *a = v6 ? (const uint8_t *)&((const struct sockaddr_in6 *)addr)->sin6_addr :
+				(const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
+	size_t alen = v6 ? 16 : 4;
+
+	for (size_t i = 0; i < c->child.n_tsr; i++) {
+		const struct ike_ts *t = &c->child.tsr[i];
+
+		if ((t->type == IKEV2_TS_IPV6_ADDR_RANGE) != v6)
+			continue;
+		if (memcmp(a, t->start, alen) >= 0 && memcmp(a, t->end, alen) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * No route to the gateway's current address: try its other addresses (its
+ * ADDITIONAL_IP4/6_ADDRESS list, RFC 4555 3.4, then the name's addresses),
+ * also in the other family. On success c->gw is switched and src/ifindex set.
+ */
+static int gateway_alternative(struct conn *c, struct sockaddr_storage *src, int *ifindex)
+{
+	struct sockaddr_storage cand[16];
+	unsigned n = 0;
+	struct addrinfo hints, *res = NULL;
+	char port[8], b[64];
+
+	if (c->sa)
+		n = ike_sa_peer_addrs(c->sa, cand, 8);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	snprintf(port, sizeof(port), "%u", get_port(&c->gw));
+	if (getaddrinfo(c->prof->gateway, port, &hints, &res) == 0) {
+		for (struct addrinfo *ai = res; ai && n < KITE_ARRAY_SIZE(cand); ai = ai->ai_next) {
+			memset(&cand[n], 0, sizeof(cand[n]));
+			memcpy(&cand[n++], ai->ai_addr, ai->ai_addrlen);
+		}
+		freeaddrinfo(res);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		set_port(&cand[i], get_port(&c->gw));
+		if (same_host(&cand[i], &c->gw) || in_tunnel(c, &cand[i]))
+			continue;
+		if (!path_usable(c, &cand[i], src, ifindex))
+			continue;
+		conn_event(c, "roam: the gateway's address %s is unreachable; using its address %s",
+			   ip_str(&c->gw, b, 32), ip_str(&cand[i], b + 32, 32));
+		c->gw = cand[i];
+		c->gw_len = cand[i].ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							   sizeof(struct sockaddr_in);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * The MOBIKE ladder (RFC 4555 3.5; design.md 5), each step logged: no route
  * at all -> hold; the current path still valid -> check liveness on it; a new
  * local address -> move the socket, then UPDATE_SA_ADDRESSES; no MOBIKE ->
@@ -972,7 +1066,12 @@ static void conn_roam(struct conn *c, uint64_t now)
 	c->roam_at = UINT64_MAX;
 	if (!c->sa || ike_sa_state(c->sa) != IKE_STATE_ESTABLISHED)
 		return;
-	if (route_lookup(&c->ids, &c->gw, &src, &ifindex) != 0) {
+	if (c->roam_again) {
+		/* Routes go some time after their address: look once more in a moment. */
+		c->roam_again = 0;
+		c->roam_at = now + 50;
+	}
+	if (!path_usable(c, &c->gw, &src, &ifindex) && !gateway_alternative(c, &src, &ifindex)) {
 		if (!c->no_path)
 			conn_event(c, "roam: no route to the gateway: SA held, tunnel traffic blocked until a network appears");
 		c->no_path = 1;
@@ -1008,7 +1107,7 @@ static void conn_roam(struct conn *c, uint64_t now)
 		return;
 	}
 	conn_event(c, "roam: moving to %s", addr_str(&c->local, get_port(&c->local), b, sizeof(b)));
-	ike_mobike_update(c->sa, &c->local, NULL, now);
+	ike_mobike_update(c->sa, &c->local, &c->gw, now);
 }
 
 static void conn_netmon(struct conn *c, uint64_t now)
@@ -1024,6 +1123,7 @@ static void conn_netmon(struct conn *c, uint64_t now)
 			/* The address in use went away: act at once. */
 			log_debug("netmon: the local address in use was removed");
 			c->roam_at = now;
+			c->roam_again = 1;
 			return;
 		}
 	}
@@ -1076,10 +1176,39 @@ static void conn_timers(struct conn *c, uint64_t now)
 	}
 }
 
+/* Datagrams from the gateway on fd: IKE (port 500, or 4500 with the zero marker) or ESP. */
+static void conn_recv(struct conn *c, int fd, uint64_t now)
+{
+	static uint8_t rx[65536 + 64];
+
+	for (int burst = 0; burst < 256; burst++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, rx, sizeof(rx), 0, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			break;
+		if (!same_host(&from, &c->gw) || !c->sa) {
+			log_debug("dropped a datagram from a host that is not the gateway");
+			continue;
+		}
+		if (get_port(&from) == IKEV2_NATT_PORT) {
+			/* 0xff: NAT keepalive; zero marker: IKE; else ESP (RFC 3948 2.2). */
+			if (n == 1 && rx[0] == 0xff)
+				continue;
+			if (n >= 4 && !memcmp(rx, "\0\0\0\0", 4))
+				ike_input(c->sa, rx + 4, (size_t)n - 4, 1, now);
+			else
+				c->dpo->esp_input(c->dp, rx, (size_t)n);
+		} else {
+			ike_input(c->sa, rx, (size_t)n, 0, now);
+		}
+	}
+}
+
 int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	       const uint8_t *psk, size_t psk_len)
 {
-	static uint8_t rx[65536 + 64];
 	struct conn c;
 	struct ike_params p;
 	struct dp_env env;
@@ -1092,7 +1221,7 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 
 	memset(&c, 0, sizeof(c));
 	memset(&p, 0, sizeof(p));
-	c.fd = c.ctl_fd = -1;
+	c.fd = c.ctl_fd = c.old_fd = -1;
 	c.prof = prof;
 	c.o = o;
 	c.report_fd = o->report_fd;
@@ -1192,9 +1321,10 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 		goto done;
 
 	for (;;) {
-		struct pollfd pfd[5] = {
+		struct pollfd pfd[6] = {
 			{ c.fd, POLLIN, 0 }, { sfd, POLLIN, 0 }, { c.ctl_fd, POLLIN, 0 },
 			{ c.dpo->fd(c.dp), POLLIN, 0 }, { c.nm ? netmon_fd(c.nm) : -1, POLLIN, 0 },
+			{ c.old_fd, POLLIN, 0 },
 		};
 		uint64_t now = daemon_now_ms(), dl;
 		int tmo;
@@ -1216,8 +1346,10 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 			dl = c.next_keepalive;
 		if (c.up && c.sa && prof->dpd_s && c.last_activity + prof->dpd_s * 1000ull < dl)
 			dl = c.last_activity + prof->dpd_s * 1000ull;
+		if (c.old_fd >= 0 && c.old_fd_until < dl)
+			dl = c.old_fd_until;
 		tmo = dl == UINT64_MAX ? 60000 : dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
-		if (poll(pfd, 5, tmo) < 0 && errno != EINTR) {
+		if (poll(pfd, 6, tmo) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
@@ -1241,30 +1373,13 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 			c.dpo->input(c.dp);
 		if (pfd[4].revents & POLLIN)
 			conn_netmon(&c, now);
-		if (pfd[0].revents & POLLIN) {
-			for (int burst = 0; burst < 256; burst++) {
-				struct sockaddr_storage from;
-				socklen_t fl = sizeof(from);
-				ssize_t n = recvfrom(c.fd, rx, sizeof(rx), 0, (struct sockaddr *)&from, &fl);
-
-				if (n < 0)
-					break;
-				if (!same_host(&from, &c.gw) || !c.sa) {
-					log_debug("dropped a datagram from a host that is not the gateway");
-					continue;
-				}
-				if (get_port(&from) == IKEV2_NATT_PORT) {
-					/* 0xff: NAT keepalive; zero marker: IKE; else ESP (RFC 3948 2.2). */
-					if (n == 1 && rx[0] == 0xff)
-						continue;
-					if (n >= 4 && !memcmp(rx, "\0\0\0\0", 4))
-						ike_input(c.sa, rx + 4, (size_t)n - 4, 1, now);
-					else
-						c.dpo->esp_input(c.dp, rx, (size_t)n);
-				} else {
-					ike_input(c.sa, rx, (size_t)n, 0, now);
-				}
-			}
+		if (pfd[0].revents & POLLIN)
+			conn_recv(&c, c.fd, now);
+		if (pfd[5].revents & POLLIN)
+			conn_recv(&c, c.old_fd, now);
+		if (c.old_fd >= 0 && now >= c.old_fd_until) {
+			close(c.old_fd);
+			c.old_fd = -1;
 		}
 		now = daemon_now_ms();
 		{
@@ -1309,6 +1424,8 @@ out:
 	ike_sa_free(c.sa);
 	if (c.fd >= 0)
 		close(c.fd);
+	if (c.old_fd >= 0)
+		close(c.old_fd);
 	if (sfd >= 0)
 		close(sfd);
 	if (c.ctl_fd >= 0) {
