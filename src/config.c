@@ -1289,10 +1289,8 @@ check_profile(struct parse *ps, struct kite_profile *p, const int *seen)
 		if (pw && p->username == NULL)
 			return perr(ps, auth_line, "auth = eap needs username (add "
 			    "username = NAME)");
-		if (pw && p->password_file == NULL)
-			return perr(ps, eap_line, "eap_method = %s needs password_file "
-			    "(add password_file = /etc/kite/%s.pass, mode 0600)",
-			    p->eap_method == KITE_EAP_MD5 ? "md5" : "mschapv2", p->name);
+		/* Without password_file the password is asked on the terminal or handed over
+		 * on the control socket ("kite password NAME"). */
 		if (!pw && (p->cert == NULL || p->key == NULL))
 			return perr(ps, eap_line, "eap_method = tls needs cert and key "
 			    "(add cert = /etc/kite/client.pem and key = "

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "ctl.h"
 #include "kite.h"
 #include "log.h"
@@ -105,7 +106,7 @@ int ctl_request(const char *profile, const char *req, char *out, size_t len)
 
 	if (fd < 0)
 		return -1;
-	char line[128];
+	char line[600];
 	int ll = snprintf(line, sizeof(line), "%s\n", req);
 
 	/* One write: the daemon reads one request line and answers at once. */
@@ -130,6 +131,7 @@ int ctl_request(const char *profile, const char *req, char *out, size_t len)
 	if (len)
 		out[off] = '\0';
 	close(fd);
+	crypto_wipe(line, sizeof(line));
 	return 0;
 }
 

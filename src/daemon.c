@@ -40,6 +40,7 @@
 #define DELETE_WAIT_MS	3000	/* how long a closing DELETE may wait for its answer */
 #define MAX_WAITERS	8
 #define HOOK_TIMEOUT_MS	10000
+#define SECRET_WAIT_MS	120000	/* how long a daemon waits for its EAP password */
 #define OLD_PATH_GRACE_MS	2000	/* receive on the previous path this long after a move */
 #define ROAM_DEBOUNCE_MS	20	/* coalescing of other network changes (strongSwan: 100 ms) */
 
@@ -1206,6 +1207,60 @@ static void conn_recv(struct conn *c, int fd, uint64_t now)
 	}
 }
 
+/*
+ * auth = eap started without a terminal: wait (bounded) for "password SECRET"
+ * on the control socket before IKE starts. The secret is kept in a static
+ * buffer wiped at exit; *psk points at it.
+ */
+static uint8_t secret_buf[KITE_PSK_MAX];
+
+static int wait_secret(struct conn *c, const uint8_t **psk, size_t *psk_len)
+{
+	uint64_t until = daemon_now_ms() + SECRET_WAIT_MS;
+
+	log_info("waiting for the EAP password on the control socket ('kite password %s')", c->prof->name);
+	while (daemon_now_ms() < until) {
+		struct pollfd p = { c->ctl_fd, POLLIN, 0 };
+		char req[KITE_PSK_MAX + 32];
+		ssize_t n;
+		int fd;
+
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		if ((fd = accept4(c->ctl_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		p.fd = fd;
+		if (poll(&p, 1, 1000) > 0 && (n = read(fd, req, sizeof(req) - 1)) > 0) {
+			size_t l;
+
+			req[n] = '\0';
+			req[strcspn(req, "\r\n")] = '\0';
+			l = strlen(req);
+			if (l > 9 && !strncmp(req, "password ", 9) && l - 9 <= sizeof(secret_buf)) {
+				memcpy(secret_buf, req + 9, l - 9);
+				*psk = secret_buf;
+				*psk_len = l - 9;
+				crypto_wipe(req, sizeof(req));
+				if (write(fd, "ok\n", 3) < 0)
+					log_debug("password: %s", strerror(errno));
+				close(fd);
+				return 0;
+			}
+			if (!strncmp(req, "status", 6)) {
+				const char *w = "waiting for the password\n";
+
+				if (write(fd, w, strlen(w)) < 0)
+					log_debug("status: %s", strerror(errno));
+			}
+			crypto_wipe(req, sizeof(req));
+		}
+		close(fd);
+	}
+	log_err("no password arrived on the control socket within %d s; give it with 'kite password %s', "
+		"or set password_file", SECRET_WAIT_MS / 1000, c->prof->name);
+	return KITE_ERR_TIMEOUT;
+}
+
 int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	       const uint8_t *psk, size_t psk_len)
 {
@@ -1290,6 +1345,8 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 		}
 		p.ca = c.ca;
 	}
+	if (o->await_secret && wait_secret(&c, &psk, &psk_len) != 0)
+		goto out;
 	/* The daemon keeps its own copy of the PSK for reconnections (wiped at exit). */
 	if ((c.psk = malloc(psk_len ? psk_len : 1)) == NULL) {
 		log_err("out of memory");
@@ -1298,6 +1355,7 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	memcpy(c.psk, psk, psk_len);
 	c.psk_len = psk_len;
 	p.psk = c.psk;
+	p.psk_len = psk_len;
 	c.params = p;
 	if ((c.sa = ike_sa_new(&p, &conn_ops, &c)) == NULL) {
 		log_err("out of memory");
@@ -1447,6 +1505,7 @@ out:
 		crypto_wipe(c.psk, c.psk_len);
 		free(c.psk);
 	}
+	crypto_wipe(secret_buf, sizeof(secret_buf));
 	crypto_fini();
 	return ret;
 }

@@ -22,6 +22,9 @@ struct daemon_opts {
 	int foreground;		/* stay attached, log to stderr */
 	int level;		/* log level */
 	int report_fd;		/* background: write "up\n" or "fail CODE reason\n" here, then close */
+	int await_secret;	/* auth = eap without password_file or terminal: the password comes
+				 * over the control socket ("kite password NAME", e.g. from a
+				 * NetworkManager plugin) before IKE starts */
 };
 
 /*

@@ -1508,7 +1508,7 @@ static int gw_cert_verify(struct ike_sa *sa, struct ike_msg *m)
 	const uint8_t *certs[IKE_MAX_CERT];
 	size_t lens[IKE_MAX_CERT], n = 0, so_len = 0;
 	struct x509_cert *ee = NULL;
-	char reason[X509_REASON_LEN], idb[300];
+	char reason[X509_REASON_LEN], idb[300] = "";
 	uint8_t *so;
 	int r;
 

@@ -35,6 +35,7 @@ static int cmd_connect(struct globals *g, int argc, char **argv);
 static int cmd_disconnect(struct globals *g, int argc, char **argv);
 static int cmd_status(struct globals *g, int argc, char **argv);
 static int cmd_check(struct globals *g, int argc, char **argv);
+static int cmd_password(struct globals *g, int argc, char **argv);
 static int cmd_help(struct globals *g, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -58,6 +59,11 @@ static const struct command commands[] = {
 	  "Make the running connection NAME re-check its network path and the gateway's\n"
 	  "liveness at once (kite also does this by itself on address and route changes).\n"
 	  "Exit status: 0 done, 4 not connected, 3 not permitted." },
+	{ "password", cmd_password, "password NAME",
+	  "Hand the EAP password (one line on standard input, never an argument) to the\n"
+	  "connection NAME that is waiting for it: a profile with auth = eap and no\n"
+	  "password_file, started without a terminal (NetworkManager, scripts).\n"
+	  "Exit status: 0 accepted, 4 not connected, 1 not waiting for a password." },
 	{ "help", cmd_help, "help [COMMAND]", "Show help for kite or for one command." },
 };
 
@@ -259,9 +265,20 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 		}
 		psk_len = 0;
 	} else if (prof->auth == KITE_AUTH_EAP && !prof->password_file) {
-		if (read_password(prof, psk, &psk_len) != 0) {
-			r = KITE_EXIT_USAGE;
-			goto out;
+		int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+		if (tty < 0) {
+			/* No terminal: the password is handed over on the control socket. */
+			o.await_secret = 1;
+			psk_len = 0;
+			fprintf(stderr, "kite: waiting for the password of '%s': send it with "
+					"'kite password %s' (reads standard input)\n", prof->name, prof->name);
+		} else {
+			close(tty);
+			if (read_password(prof, psk, &psk_len) != 0) {
+				r = KITE_EXIT_USAGE;
+				goto out;
+			}
 		}
 	} else if (config_read_psk(prof->auth == KITE_AUTH_EAP ? prof->password_file : prof->psk_file,
 				   psk, &psk_len, &weak, err, sizeof(err)) != 0) {
@@ -415,6 +432,40 @@ static int cmd_check(struct globals *g, int argc, char **argv)
 	}
 	if (ctl_request(argv[1], "check", out, sizeof(out)) != 0)
 		return ctl_error(argv[1]);
+	return KITE_EXIT_OK;
+}
+
+static int cmd_password(struct globals *g, int argc, char **argv)
+{
+	char line[KITE_PSK_MAX + 16], req[KITE_PSK_MAX + 32], out[128];
+	size_t n;
+	int r;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "kite: error: usage: kite password NAME < file\n");
+		return KITE_EXIT_USAGE;
+	}
+	if (!fgets(line, sizeof(line), stdin)) {
+		fprintf(stderr, "kite: error: no password on standard input\n");
+		return KITE_EXIT_USAGE;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0 || n > KITE_PSK_MAX) {
+		crypto_wipe(line, sizeof(line));
+		fprintf(stderr, "kite: error: the password must be 1 to %d characters\n", KITE_PSK_MAX);
+		return KITE_EXIT_USAGE;
+	}
+	snprintf(req, sizeof(req), "password %s", line);
+	crypto_wipe(line, sizeof(line));
+	r = ctl_request(argv[1], req, out, sizeof(out));
+	crypto_wipe(req, sizeof(req));
+	if (r != 0)
+		return ctl_error(argv[1]);
+	if (strncmp(out, "ok", 2) != 0) {
+		fprintf(stderr, "kite: error: '%s' is not waiting for a password\n", argv[1]);
+		return KITE_EXIT_CONNECT;
+	}
 	return KITE_EXIT_OK;
 }
 

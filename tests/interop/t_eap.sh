@@ -215,6 +215,34 @@ eap_case wrong-password gw "$RUN/wrong.pass" "$PKI/ca.pem" fail "EAP authenticat
 eap_case unknown-ca gw-other "$RUN/rw.pass" "$PKI/ca.pem" fail "not trusted"
 eap_case wrong-name gw-wrongname "$RUN/rw.pass" "$PKI/ca.pem" fail "does not match"
 eap_case expired gw-expired "$RUN/rw.pass" "$PKI/ca.pem" fail "expired"
+# no password_file and no terminal: the password comes over the control socket
+info "--- eap/password-over-control-socket"
+charon_stop gw
+gw_eap gw
+if charon_start gw "$GW" && gw_load; then
+	sed '/^password_file/d' "$CONF" >"$CONF.nopw"
+	sed -i "s|^password_file = .*||" "$CONF.nopw"
+	KITE_LOG=$RUN/kite.ctlpw.log
+	KITE_LOG_FILE=$KITE_LOG setsid ip netns exec "$RW" "$KITE" -c "$CONF.nopw" connect "$KITE_NAME" \
+		</dev/null >"$RUN/ctlpw.out" 2>&1 &
+	cpid=$!
+	if slowwait 5 test -S "/run/kite/$KITE_NAME.sock" &&
+		printf '%s\n' "$EAP_PW" | ip netns exec "$RW" "$KITE" password "$KITE_NAME"; then
+		if wait "$cpid" && ip netns exec "$RW" ping -c2 -i0.2 -W2 "$LAN_ADDR" >/dev/null; then
+			pass "eap/password-over-control-socket"
+		else
+			fail "eap/password-over-control-socket" "no tunnel after the password: $(cat "$RUN/ctlpw.out")"
+			show_logs
+		fi
+	else
+		fail "eap/password-over-control-socket" "kite did not take the password: $(cat "$RUN/ctlpw.out")"
+		kill "$cpid" 2>/dev/null
+	fi
+	ip netns exec "$RW" "$KITE" disconnect "$KITE_NAME" >/dev/null 2>&1
+	wait "$cpid" 2>/dev/null
+else
+	fail "eap/password-over-control-socket" "gateway did not start"
+fi
 GW_EAP=eap-md5 KITE_EAP="eap_method = md5" eap_case md5-ecdsa gw "$RUN/rw.pass" "$PKI/ca.pem" ok ""
 # client certificates: kite wants its key 0600 and root-owned
 KEYDIR=$RUN/keys
