@@ -239,6 +239,12 @@ static int cmd_connect(struct globals *g, int argc, char **argv)
 	if ((r = need_root("connecting")) != 0)
 		goto out;
 	psk_len = sizeof(psk);
+	if (prof->auth == KITE_AUTH_EAP && prof->eap_method == KITE_EAP_TLS) {
+		fprintf(stderr, "kite: error: %s:%d: eap_method = tls is not available in this version; "
+				"use mschapv2 or md5, or auth = cert\n", prof->file, prof->line);
+		r = KITE_EXIT_USAGE;
+		goto out;
+	}
 	if (prof->auth == KITE_AUTH_CERT) {
 		char reason[X509_REASON_LEN];
 
