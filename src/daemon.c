@@ -73,6 +73,7 @@ struct conn {
 	size_t psk_len;
 	struct netmon *nm;
 	struct x509_store *ca;
+	struct ike_sa *probe;		/* a new IKE SA tried while the current one's liveness check goes unanswered */
 	uint64_t roam_at;		/* evaluate the path at this time (debounced), UINT64_MAX: no */
 	int no_path;			/* no route to the gateway: SA held, traffic blocked */
 	int roam_again;			/* look once more shortly after acting on a removal */
@@ -322,6 +323,8 @@ static void run_hook(struct conn *c, const char *reason)
 		free(env[i]);
 }
 
+static void conn_event(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- IKE callbacks ---- */
 
 static int conn_send(void *ctx, const uint8_t *buf, size_t len, int natt)
@@ -408,6 +411,21 @@ static int conn_child_up(void *ctx, struct ike_sa *sa, const struct child_sa *ch
 			 const struct ike_cfg_result *cfg)
 {
 	struct conn *c = ctx;
+
+	if (sa == c->probe && c->sa) {
+		/*
+		 * The gateway answered a brand-new IKE SA while ignoring the liveness check
+		 * of the current one: it has lost our SA (restarted). Switch now.
+		 */
+		conn_event(c, "the gateway forgot kite's IKE SA (restarted?): switched to a new IKE SA");
+		if (c->child.spi_in)
+			c->dpo->sa_del(c->dp, c->child.spi_in);
+		c->mobike_updates += ike_sa_mobike_updates(c->sa);
+		ike_sa_free(c->sa);
+		c->sa = sa;
+		c->probe = NULL;
+		c->reconnects++;
+	}
 	int ifindex = c->dpo->ifindex(c->dp), r;
 
 	if (ike_sa_natt(sa)) {
@@ -903,8 +921,6 @@ static int64_t boot_delta(void)
 	return ((int64_t)b.tv_sec - m.tv_sec) * 1000 + ((int64_t)b.tv_nsec - m.tv_nsec) / 1000000;
 }
 
-static void conn_event(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 static void conn_event(struct conn *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -927,14 +943,26 @@ static int conn_lost(struct conn *c, uint64_t now)
 	uint32_t jitter = 0;
 	unsigned delay;
 
-	if (!c->up || !c->prof->reconnect || c->closing)
+	if (!c->up || !c->prof->reconnect || c->closing) {
+		ike_sa_free(c->probe);
+		c->probe = NULL;
 		return 0;
+	}
 	conn_event(c, "connection lost: %s", ike_sa_reason(c->sa));
 	if (c->child.spi_in)
 		c->dpo->sa_del(c->dp, c->child.spi_in);
 	c->mobike_updates += ike_sa_mobike_updates(c->sa);
 	ike_sa_free(c->sa);
 	c->sa = NULL;
+	if (c->probe && ike_sa_state(c->probe) != IKE_STATE_DOWN) {
+		/* The new IKE SA already under way becomes the connection. */
+		c->sa = c->probe;
+		c->probe = NULL;
+		c->reconnects++;
+		return 1;
+	}
+	ike_sa_free(c->probe);
+	c->probe = NULL;
 	c->no_path = 0;
 	delay = c->backoff_s;
 	c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 60 ? 60 : c->backoff_s * 2) : 1;
@@ -1128,6 +1156,11 @@ static void conn_netmon(struct conn *c, uint64_t now)
 			return;
 		}
 	}
+	/* Held without a path: any change may bring one back, look at once. */
+	if (c->no_path) {
+		c->roam_at = now;
+		return;
+	}
 	/* Other changes come in bursts: coalesce them briefly. */
 	if (c->roam_at == UINT64_MAX)
 		c->roam_at = now + ROAM_DEBOUNCE_MS;
@@ -1153,6 +1186,33 @@ static void conn_timers(struct conn *c, uint64_t now)
 		conn_roam(c, now);
 	if (!c->sa || !c->up || ike_sa_state(c->sa) != IKE_STATE_ESTABLISHED)
 		return;
+	/*
+	 * A liveness check unanswered once: try a new IKE SA next to the current one. A
+	 * restarted gateway answers it at once although it ignores the old SA; then the
+	 * new SA takes over (conn_child_up) instead of waiting out the retransmissions.
+	 */
+	if (!c->probe && c->prof->reconnect && !c->no_path && ike_sa_dpd_unanswered(c->sa)) {
+		struct ike_params pp = c->params;
+
+		pp.local = c->local;
+		pp.remote = c->gw;
+		pp.start_natt = ike_sa_natt(c->sa);
+		if ((c->probe = ike_sa_new(&pp, &conn_ops, c)) != NULL && ike_start(c->probe, now) != 0) {
+			ike_sa_free(c->probe);
+			c->probe = NULL;
+		}
+		if (c->probe)
+			log_info("the gateway does not answer the liveness check: trying a new IKE SA meanwhile");
+	}
+	if (c->probe && (ike_sa_state(c->probe) == IKE_STATE_DOWN ||
+			 (ike_sa_state(c->sa) == IKE_STATE_ESTABLISHED && !ike_sa_dpd_unanswered(c->sa) &&
+			  ike_sa_state(c->probe) != IKE_STATE_ESTABLISHED))) {
+		/* the old SA answered after all, or the probe failed: drop it */
+		if (ike_sa_state(c->probe) != IKE_STATE_DOWN)
+			ike_delete(c->probe, now);
+		ike_sa_free(c->probe);
+		c->probe = NULL;
+	}
 	/* Liveness (DPD): after dpd seconds without anything authenticated from the gateway. */
 	c->dpo->stats(c->dp, &st);
 	if (st.packets_in != c->last_pkts_in || ike_sa_last_rx(c->sa) > c->last_activity) {
@@ -1177,6 +1237,19 @@ static void conn_timers(struct conn *c, uint64_t now)
 	}
 }
 
+/* The IKE SA a message belongs to, by its SPIi: the current one or the probe. */
+static struct ike_sa *conn_sa_for(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t si[8], sr[8];
+
+	if (c->probe && len >= 8) {
+		ike_sa_spis(c->probe, si, sr);
+		if (!memcmp(msg, si, 8))
+			return c->probe;
+	}
+	return c->sa;
+}
+
 /* Datagrams from the gateway on fd: IKE (port 500, or 4500 with the zero marker) or ESP. */
 static void conn_recv(struct conn *c, int fd, uint64_t now)
 {
@@ -1198,11 +1271,11 @@ static void conn_recv(struct conn *c, int fd, uint64_t now)
 			if (n == 1 && rx[0] == 0xff)
 				continue;
 			if (n >= 4 && !memcmp(rx, "\0\0\0\0", 4))
-				ike_input(c->sa, rx + 4, (size_t)n - 4, 1, now);
+				ike_input(conn_sa_for(c, rx + 4, (size_t)n - 4), rx + 4, (size_t)n - 4, 1, now);
 			else
 				c->dpo->esp_input(c->dp, rx, (size_t)n);
 		} else {
-			ike_input(c->sa, rx, (size_t)n, 0, now);
+			ike_input(conn_sa_for(c, rx, (size_t)n), rx, (size_t)n, 0, now);
 		}
 	}
 }
@@ -1396,6 +1469,8 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 		dl = c.sa && !c.no_path ? ike_next_timeout(c.sa) : UINT64_MAX;
 		if (close_deadline < dl)
 			dl = close_deadline;
+		if (c.probe && ike_next_timeout(c.probe) < dl)
+			dl = ike_next_timeout(c.probe);
 		if (c.roam_at < dl)
 			dl = c.roam_at;
 		if (c.reconnect_at < dl)
@@ -1452,6 +1527,8 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 		conn_timers(&c, now);
 		if (c.sa && !c.no_path && now >= ike_next_timeout(c.sa))
 			ike_timeout(c.sa, now);
+		if (c.probe && now >= ike_next_timeout(c.probe))
+			ike_timeout(c.probe, now);
 		if (now >= close_deadline && (!c.sa || ike_sa_state(c.sa) != IKE_STATE_DOWN)) {
 			log_info("the gateway did not answer the DELETE in time; closing anyway");
 			break;
@@ -1497,6 +1574,7 @@ out:
 		close(c.waiters[i]);
 	}
 	netmon_close(c.nm);
+	ike_sa_free(c.probe);
 	x509_store_free(c.ca);
 	x509_key_free(o->key);
 	for (size_t i = 0; i < o->n_certs; i++)

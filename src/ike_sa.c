@@ -443,6 +443,9 @@ int ike_start(struct ike_sa *sa, uint64_t now)
 {
 	int r;
 
+	if (sa->p.start_natt)
+		sa->natt = 1;	/* IKE_SA_INIT on 4500 with the non-ESP marker (RFC 3948 2.2) */
+
 	if (sa->state != IKE_STATE_IDLE)
 		return KITE_ERR_INVAL;
 	sa->dh_group = first_dh_group(sa);

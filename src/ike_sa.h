@@ -104,6 +104,7 @@ struct ike_params {
 	const struct x509_key *my_key;	/* auth = cert: our key, certificate and intermediates */
 	struct x509_cert *const *my_certs;
 	size_t n_my_certs;
+	int start_natt;			/* send IKE_SA_INIT to port 4500 (a probe next to an SA that floated) */
 	struct sockaddr_storage local;	/* local address and port as the gateway sees it sent */
 	struct sockaddr_storage remote;	/* gateway address and port (500) */
 	uint8_t id_type;		/* our IDi type and data (built by the caller from local_id) */
@@ -152,6 +153,8 @@ int ike_mobike_update(struct ike_sa *sa, const struct sockaddr_storage *local,
 		      const struct sockaddr_storage *remote, uint64_t now);
 /* The path came back after an outage (same addresses): retransmit an outstanding request now. */
 void ike_path_resumed(struct ike_sa *sa, uint64_t now);
+/* 1 when a liveness check is outstanding and has gone unanswered at least once. */
+int ike_sa_dpd_unanswered(const struct ike_sa *sa);
 /* Time of the last authenticated message from the gateway (0: none yet). */
 uint64_t ike_sa_last_rx(const struct ike_sa *sa);
 /* 1 when MOBIKE was negotiated. */

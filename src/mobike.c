@@ -199,6 +199,12 @@ void ike_path_resumed(struct ike_sa *sa, uint64_t now)
 	ike_req_xmit(sa);
 }
 
+int ike_sa_dpd_unanswered(const struct ike_sa *sa)
+{
+	return sa->state == IKE_STATE_ESTABLISHED && sa->req_active &&
+	       sa->task_active == IKE_TASK_DPD && sa->req_tries >= 1;
+}
+
 uint64_t ike_sa_last_rx(const struct ike_sa *sa)
 {
 	return sa->last_rx;
