@@ -61,7 +61,7 @@ struct alg_token {
 
 #define WHY_GCM_ICV	"AES-GCM with a short ICV is not supported (use aes128gcm16 or aes256gcm16)"
 #define WHY_AES192	"AES-192 is not supported by kite (use aes128 or aes256, or their gcm16 forms)"
-#define WHY_GROUP	"this group is not implemented by kite (use x25519, ecp256, ecp384, modp3072 or modp2048)"
+#define WHY_GROUP	"kite does not support this group (use x25519, ecp256, ecp384, modp3072 or modp2048)"
 #define WHY_5114	"RFC 5114 groups 22-24 are refused (RFC 8247 2.4: SHOULD NOT) (use x25519 or ecp256)"
 
 static const struct alg_token alg_tokens[] = {

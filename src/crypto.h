@@ -64,7 +64,7 @@ int crypto_sha1(const uint8_t *d1, size_t l1, const uint8_t *d2, size_t l2, uint
 struct crypto_dh;
 
 /* 1 if kite implements the group: 14, 15, 19, 20, 31. MODP-1024 (2) and the
- * other weak groups are not implemented at all (RFC 8247 2.4). */
+ * other weak groups are not supported at all (RFC 8247 2.4). */
 int crypto_dh_supported(uint16_t group);
 /* Length of the KE payload data for the group, 0 if unsupported. */
 size_t crypto_dh_pub_len(uint16_t group);

@@ -345,7 +345,7 @@ struct eap *eap_new(uint8_t method, const char *identity,
 	size_t ilen;
 
 	if (method != EAP_TYPE_MSCHAPV2 && method != EAP_TYPE_MD5) {
-		log_debug("EAP method %u not implemented", method);
+		log_debug("EAP method %u is not supported", method);
 		return NULL;
 	}
 	if (identity == NULL || (ilen = strlen(identity)) == 0 || ilen > EAP_MAX_IDENTITY ||

@@ -48,7 +48,7 @@ enum eap_type {
 	EAP_TYPE_NOTIFICATION = 2,
 	EAP_TYPE_NAK = 3,		/* legacy Nak, responses only */
 	EAP_TYPE_MD5 = 4,
-	EAP_TYPE_TLS = 13,		/* RFC 5216: not implemented */
+	EAP_TYPE_TLS = 13,		/* RFC 5216: not supported by kite (see README) */
 	EAP_TYPE_MSCHAPV2 = 26,
 	EAP_TYPE_EXPANDED = 254,
 };
