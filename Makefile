@@ -99,11 +99,11 @@ interop: kite
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory kite
-	$(Q)sh tests/demo.sh
+	$(Q)bash tests/demo.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory kite
-	$(Q)sh tests/bench/bench.sh
+	$(Q)bash tests/bench/bench.sh
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz: $(WOLFSSL_DEP)
