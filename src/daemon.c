@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -324,6 +325,41 @@ static void run_hook(struct conn *c, const char *reason)
 }
 
 static void conn_event(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * kite's other usable addresses (global scope, not the tunnel's, not the one in
+ * use) for mobike_announce = yes.
+ */
+static void conn_announce_addrs(struct conn *c)
+{
+	struct sockaddr_storage out[8];
+	struct ifaddrs *ifa = NULL;
+	unsigned n = 0;
+
+	if (!c->sa || !c->prof->mobike_announce || getifaddrs(&ifa) != 0)
+		return;
+	for (struct ifaddrs *i = ifa; i && n < KITE_ARRAY_SIZE(out); i = i->ifa_next) {
+		struct sockaddr_storage ss;
+
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			continue;
+		if (c->dp && !strcmp(i->ifa_name, c->dpo->ifname(c->dp)))
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		if (i->ifa_addr->sa_family == AF_INET)
+			memcpy(&ss, i->ifa_addr, sizeof(struct sockaddr_in));
+		else if (i->ifa_addr->sa_family == AF_INET6 &&
+			 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+			memcpy(&ss, i->ifa_addr, sizeof(struct sockaddr_in6));
+		else
+			continue;
+		if (same_host(&ss, &c->local))
+			continue;
+		out[n++] = ss;
+	}
+	freeifaddrs(ifa);
+	ike_mobike_set_addrs(c->sa, out, n);
+}
 
 /* ---- IKE callbacks ---- */
 
@@ -992,6 +1028,7 @@ static void conn_reconnect(struct conn *c, uint64_t now)
 	c->params.local = c->local;
 	c->params.remote = c->gw;
 	c->sa = ike_sa_new(&c->params, &conn_ops, c);
+	conn_announce_addrs(c);
 	if (!c->sa || ike_start(c->sa, now) != 0) {
 		log_err("cannot start a new IKE SA");
 		c->reconnect_at = now + 5000;
@@ -1136,6 +1173,7 @@ static void conn_roam(struct conn *c, uint64_t now)
 		return;
 	}
 	conn_event(c, "roam: moving to %s", addr_str(&c->local, get_port(&c->local), b, sizeof(b)));
+	conn_announce_addrs(c);
 	ike_mobike_update(c->sa, &c->local, &c->gw, now);
 }
 
@@ -1448,6 +1486,7 @@ int daemon_run(const struct kite_profile *prof, const struct daemon_opts *o,
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	log_info("connecting '%s' to %s (%s)", prof->name, prof->gateway,
 		 addr_str(&c.gw, get_port(&c.gw), gb, sizeof(gb)));
+	conn_announce_addrs(&c);
 	if (ike_start(c.sa, daemon_now_ms()) != 0)
 		goto done;
 

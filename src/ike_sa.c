@@ -1173,8 +1173,12 @@ static int ike_send_auth(struct ike_sa *sa, uint64_t now)
 	memset(ts[1].end, 0xff, 16);
 	ikev2_enc_ts(&e, IKEV2_PLD_TSi, ts, 2);
 	ikev2_enc_ts(&e, IKEV2_PLD_TSr, ts, 2);
-	if (sa->p.prof->mobike)
+	if (sa->p.prof->mobike) {
 		ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
+		/* RFC 4555 3.4: additional addresses MAY go in IKE_AUTH; only when allowed */
+		if (sa->p.prof->mobike_announce && sa->n_my_addrs)
+			mobike_add_addrs(sa, &e);
+	}
 	if (!wbuf_ok(&e.w))
 		return KITE_ERR_INVAL;
 	sa->msgid_next = 1;

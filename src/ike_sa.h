@@ -157,6 +157,11 @@ void ike_path_resumed(struct ike_sa *sa, uint64_t now);
 int ike_sa_dpd_unanswered(const struct ike_sa *sa);
 /* Time of the last authenticated message from the gateway (0: none yet). */
 uint64_t ike_sa_last_rx(const struct ike_sa *sa);
+/*
+ * kite's other local addresses, announced to the gateway as ADDITIONAL_IP4/6_ADDRESS
+ * (RFC 4555 3.4, 3.6) only when the profile sets mobike_announce = yes.
+ */
+void ike_mobike_set_addrs(struct ike_sa *sa, const struct sockaddr_storage *addrs, unsigned n);
 /* 1 when MOBIKE was negotiated. */
 int ike_sa_mobike(const struct ike_sa *sa);
 uint64_t ike_sa_mobike_updates(const struct ike_sa *sa);

@@ -210,6 +210,8 @@ struct ike_sa {
 	uint64_t mobike_updates;
 	struct sockaddr_storage peer_addrs[8];	/* the gateway's ADDITIONAL_IP4/6_ADDRESS list */
 	unsigned n_peer_addrs;
+	struct sockaddr_storage my_addrs[8];	/* our other addresses, announced with mobike_announce */
+	unsigned n_my_addrs;
 	uint8_t natd_seen[20];		/* NAT_DETECTION_SOURCE_IP last seen from the gateway */
 	int natd_seen_valid;
 
@@ -274,6 +276,8 @@ int mobike_task_start(struct ike_sa *sa, uint64_t now);
 void mobike_task_response(struct ike_sa *sa, const struct ike_msg *m, uint64_t now);
 /* NAT-D notifies for a liveness check (RFC 4555 3.8); and checking the answer's. */
 void mobike_add_natd(struct ike_sa *sa, struct ike_enc *e);
+/* ADDITIONAL_IP4/6_ADDRESS list, or NO_ADDITIONAL_ADDRESSES (RFC 4555 3.6). */
+void mobike_add_addrs(struct ike_sa *sa, struct ike_enc *e);
 void mobike_check_natd(struct ike_sa *sa, const struct ike_msg *m, uint64_t now);
 
 /* ---- ike_child.c ---- */

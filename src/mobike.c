@@ -65,6 +65,41 @@ void mobike_auth_response(struct ike_sa *sa, const struct ike_msg *m)
 		log_debug("the gateway announced %u additional address(es)", sa->n_peer_addrs);
 }
 
+void ike_mobike_set_addrs(struct ike_sa *sa, const struct sockaddr_storage *addrs, unsigned n)
+{
+	if (n > KITE_ARRAY_SIZE(sa->my_addrs))
+		n = KITE_ARRAY_SIZE(sa->my_addrs);
+	memcpy(sa->my_addrs, addrs, n * sizeof(*addrs));
+	sa->n_my_addrs = n;
+}
+
+/*
+ * Our address list (RFC 4555 3.6: always complete): the other addresses when the
+ * user allows announcing them, else NO_ADDITIONAL_ADDRESSES (privacy, 5.5).
+ */
+void mobike_add_addrs(struct ike_sa *sa, struct ike_enc *e)
+{
+	unsigned sent = 0;
+
+	if (sa->p.prof->mobike_announce) {
+		for (unsigned i = 0; i < sa->n_my_addrs; i++) {
+			const struct sockaddr_storage *a = &sa->my_addrs[i];
+
+			if (a->ss_family == AF_INET) {
+				ikev2_enc_notify(e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_ADDITIONAL_IP4_ADDRESS,
+						 (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr, 4);
+				sent++;
+			} else if (a->ss_family == AF_INET6) {
+				ikev2_enc_notify(e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_ADDITIONAL_IP6_ADDRESS,
+						 (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+				sent++;
+			}
+		}
+	}
+	if (!sent)
+		ikev2_enc_notify(e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_NO_ADDITIONAL_ADDRESSES, NULL, 0);
+}
+
 void mobike_add_natd(struct ike_sa *sa, struct ike_enc *e)
 {
 	struct sockaddr_storage r;
@@ -153,8 +188,8 @@ int mobike_task_start(struct ike_sa *sa, uint64_t now)
 	mobike_add_natd(sa, &e);
 	ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_COOKIE2, sa->cookie2,
 			 sizeof(sa->cookie2));
-	/* Our other addresses stay private (RFC 4555 5.5): we announce none. */
-	ikev2_enc_notify(&e, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_NO_ADDITIONAL_ADDRESSES, NULL, 0);
+	/* Our other addresses only with mobike_announce = yes (privacy, RFC 4555 5.5). */
+	mobike_add_addrs(sa, &e);
 	if ((r = ike_req_build(sa, IKEV2_EXCH_INFORMATIONAL, &e)) != 0)
 		return r;
 	sa->mobike_dirty = 0;
