@@ -629,86 +629,6 @@ static void answer_proposal(const struct ike_proposal *theirs, const struct chos
 	out->n_xf = (uint8_t)x;
 }
 
-/*
- * The gateway's one chosen IKE proposal (8-byte SPI) against what we offered:
- * the downgrade guard of check_chosen() for an IKE SA rekey answer.
- */
-static int check_chosen_ike(const struct ike_view sa_pld, const struct ike_proposal *ours,
-			    size_t n_ours, struct chosen *c, char *why, size_t whylen)
-{
-	struct ike_proposal got[2];
-	const struct ike_proposal *mine = NULL;
-	size_t n = 0;
-
-	memset(c, 0, sizeof(*c));
-	if (ikev2_pld_parse_sa(sa_pld, got, KITE_ARRAY_SIZE(got), &n) != 0 || n != 1) {
-		snprintf(why, whylen, "gateway's SA payload must hold exactly one proposal");
-		return KITE_ERR_PARSE;
-	}
-	for (size_t i = 0; i < n_ours; i++)
-		if (ours[i].num == got[0].num)
-			mine = &ours[i];
-	if (!mine || got[0].proto != IKEV2_PROTO_IKE || got[0].spi_size != 8 ||
-	    !memcmp(got[0].spi, (uint8_t[8]){ 0 }, 8)) {
-		snprintf(why, whylen, "gateway's IKE rekey answer has a proposal kite did not offer "
-			 "or a bad SPI");
-		return KITE_ERR_PROPOSAL;
-	}
-	memcpy(c->spi, got[0].spi, 8);
-	c->spi_size = 8;
-	for (unsigned i = 0; i < got[0].n_xf; i++) {
-		const struct ike_transform *t = &got[0].xf[i];
-		int ok = 0, dup = 0;
-
-		for (unsigned j = 0; j < mine->n_xf; j++)
-			if (mine->xf[j].type == t->type && mine->xf[j].id == t->id &&
-			    mine->xf[j].key_bits == t->key_bits)
-				ok = 1;
-		if (!ok) {
-			snprintf(why, whylen, "gateway chose a transform kite did not offer (type %u id %u)",
-				 t->type, t->id);
-			return KITE_ERR_PROPOSAL;
-		}
-		switch (t->type) {
-		case IKEV2_XFORM_ENCR:
-			dup = c->encr != 0;
-			c->encr = t->id;
-			c->encr_bits = t->key_bits;
-			break;
-		case IKEV2_XFORM_PRF:
-			dup = c->has_prf;
-			c->has_prf = 1;
-			c->prf = t->id;
-			break;
-		case IKEV2_XFORM_INTEG:
-			dup = c->has_integ;
-			c->has_integ = 1;
-			c->integ = t->id;
-			break;
-		case IKEV2_XFORM_DH:
-			dup = c->has_dh;
-			c->has_dh = 1;
-			c->dh = t->id;
-			break;
-		default:
-			dup = 1;
-		}
-		if (dup) {
-			snprintf(why, whylen, "gateway chose two transforms of type %u", t->type);
-			return KITE_ERR_PROPOSAL;
-		}
-	}
-	if (!c->encr || !c->has_prf || !c->has_dh ||
-	    (crypto_encr_is_aead(c->encr) ? (c->has_integ && c->integ != IKEV2_INTEG_NONE)
-					  : !c->has_integ)) {
-		snprintf(why, whylen, "gateway's IKE rekey proposal is incomplete");
-		return KITE_ERR_PROPOSAL;
-	}
-	if (!c->has_integ)
-		c->integ = IKEV2_INTEG_NONE;
-	return 0;
-}
-
 /* ---- key derivation ---- */
 
 /*
@@ -1305,7 +1225,7 @@ static void child_response(struct ike_sa *sa, const struct ike_msg *m, uint64_t 
 	}
 	n = child_proposals(sa, rk->child_new, rk->child_dh ? crypto_dh_group(rk->child_dh) : 0, ours,
 			    KITE_ARRAY_SIZE(ours));
-	if (check_chosen(m->sa, ours, n, IKEV2_PROTO_ESP, &ch, why, sizeof(why)) != 0) {
+	if (check_chosen(m->sa, ours, n, IKEV2_PROTO_ESP, 4, &ch, why, sizeof(why)) != 0) {
 		log_warn("CREATE_CHILD_SA answer refused: %s", why);
 		goto fail;
 	}
@@ -1529,7 +1449,7 @@ static void ike_response(struct ike_sa *sa, const struct ike_msg *m, uint64_t no
 		log_warn("the gateway's IKE rekey answer lacks SA, Nr or KE");
 		goto fail;
 	}
-	if (check_chosen_ike(m->sa, ours, n, &ch, why, sizeof(why)) != 0) {
+	if (check_chosen(m->sa, ours, n, IKEV2_PROTO_IKE, 8, &ch, why, sizeof(why)) != 0) {
 		log_warn("IKE rekey answer refused: %s", why);
 		goto fail;
 	}

@@ -489,7 +489,7 @@ static int xf_offered(const struct ike_proposal *p, const struct ike_transform *
  * proposal (downgrade guard, RFC 7296 2.7 / reliability.md C21).
  */
 int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, size_t n_ours,
-			uint8_t proto, struct chosen *c, char *why, size_t whylen)
+			uint8_t proto, uint8_t spi_size, struct chosen *c, char *why, size_t whylen)
 {
 	struct ike_proposal got[2];
 	const struct ike_proposal *mine;
@@ -505,13 +505,11 @@ int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, 
 		snprintf(why, whylen, "gateway chose proposal #%u which kite did not offer", got[0].num);
 		return KITE_ERR_PROPOSAL;
 	}
-	if (proto == IKEV2_PROTO_ESP) {
-		if (got[0].spi_size != 4) {
-			snprintf(why, whylen, "gateway's ESP SPI has %u bytes", got[0].spi_size);
-			return KITE_ERR_PARSE;
-		}
-	} else if (got[0].spi_size != 0) {
-		snprintf(why, whylen, "SPI in IKE proposal of an IKE_SA_INIT response");
+	if (got[0].spi_size != spi_size ||
+	    (spi_size && !memcmp(got[0].spi, (uint8_t[8]){ 0 }, spi_size))) {
+		snprintf(why, whylen, "gateway's %s proposal has a %u-byte%s SPI (want %u bytes)",
+			 proto == IKEV2_PROTO_ESP ? "ESP" : "IKE", got[0].spi_size,
+			 got[0].spi_size == spi_size ? " zero" : "", spi_size);
 		return KITE_ERR_PARSE;
 	}
 	memcpy(c->spi, got[0].spi, sizeof(c->spi));
@@ -731,7 +729,7 @@ static void ike_handle_init_resp(struct ike_sa *sa, struct ike_msg *m, uint64_t 
 		goto drop;
 	}
 	n_ours = build_ike_proposals(sa, ours, KITE_ARRAY_SIZE(ours));
-	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_IKE, &c, why, sizeof(why))) != 0) {
+	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_IKE, 0, &c, why, sizeof(why))) != 0) {
 		/* Downgrade guard (RFC 7296 2.7); unauthenticated, so treated like a refusal. */
 		ike_init_refused(sa, IKE_FAIL_PROPOSAL, "%s", why);
 		return;
@@ -1310,7 +1308,7 @@ static int ike_setup_child(struct ike_sa *sa, const struct ike_msg *m, char *why
 		return KITE_ERR_PROPOSAL;
 	}
 	n_ours = build_esp_proposals(sa, ours, KITE_ARRAY_SIZE(ours));
-	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_ESP, &c, why, whylen)) != 0)
+	if ((r = check_chosen(m->sa, ours, n_ours, IKEV2_PROTO_ESP, 4, &c, why, whylen)) != 0)
 		return r;
 	if (c.has_dh) {
 		snprintf(why, whylen, "gateway put a DH group in the first CHILD SA");

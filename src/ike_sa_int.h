@@ -262,9 +262,13 @@ struct chosen {
 	uint8_t spi[8];
 	uint8_t spi_size;
 };
-/* Check the gateway's single chosen proposal against ours (downgrade guard). */
+/*
+ * Check the gateway's single chosen proposal against ours (downgrade guard):
+ * spi_size is what the exchange carries (0 in IKE_SA_INIT, 8 for an IKE rekey,
+ * 4 for ESP); a non-empty SPI must not be zero.
+ */
 int check_chosen(const struct ike_view sa_pld, const struct ike_proposal *ours, size_t n_ours,
-		 uint8_t proto, struct chosen *c, char *why, size_t whylen);
+		 uint8_t proto, uint8_t spi_size, struct chosen *c, char *why, size_t whylen);
 
 /* Queue a task; starts it at once when no request is outstanding. */
 void ike_task_queue(struct ike_sa *sa, unsigned task, uint64_t now);
